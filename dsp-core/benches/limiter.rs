@@ -1,0 +1,99 @@
+//! Limiter cost at 48 kHz stereo in 64-sample blocks, for sample peak, 4x, 8x and 16x detection.
+//! Criterion's statistics per configuration, then a summary in ns/sample (per stereo frame) and
+//! percent of one core.
+
+use criterion::{black_box, criterion_group, Criterion};
+use dsp_core::oversampling::Oversampling;
+use dsp_core::{Limiter, LimiterSettings};
+use std::time::Instant;
+
+const SAMPLE_RATE: f32 = 48_000.0;
+const BLOCK: usize = 64;
+
+fn signal() -> Vec<Vec<f32>> {
+    // Deterministic loud noise so the limiter is working all the time.
+    let mut state = 0x1234_5678_u32;
+    let mut next = move || {
+        state ^= state << 13;
+        state ^= state >> 17;
+        state ^= state << 5;
+        state as f32 / u32::MAX as f32 * 2.0 - 1.0
+    };
+    (0..2)
+        .map(|_| (0..48_000).map(|_| next()).collect())
+        .collect()
+}
+
+fn configurations() -> [(&'static str, Oversampling); 4] {
+    [
+        ("sample peak", Oversampling::Off),
+        ("true peak 4x", Oversampling::X4),
+        ("true peak 8x", Oversampling::X8),
+        ("true peak 16x", Oversampling::X16),
+    ]
+}
+
+fn limiter(oversampling: Oversampling) -> Limiter {
+    let settings = LimiterSettings {
+        input_gain_db: 6.0,
+        oversampling,
+        ..LimiterSettings::default()
+    };
+    Limiter::new(SAMPLE_RATE, 2, settings)
+}
+
+fn process_second(limiter: &mut Limiter, input: &[Vec<f32>], work: &mut [Vec<f32>]) {
+    for (w, i) in work.iter_mut().zip(input) {
+        w.copy_from_slice(i);
+    }
+    let (left, right) = work.split_at_mut(1);
+    for (l, r) in left[0].chunks_mut(BLOCK).zip(right[0].chunks_mut(BLOCK)) {
+        black_box(limiter.process(&mut [l, r]));
+    }
+}
+
+fn bench(c: &mut Criterion) {
+    let input = signal();
+    let mut work = input.clone();
+    let mut group = c.benchmark_group("limiter 48k stereo 64");
+    group.sample_size(20);
+    for (name, oversampling) in configurations() {
+        let mut limiter = limiter(oversampling);
+        group.bench_function(name, |b| {
+            b.iter(|| process_second(&mut limiter, &input, &mut work))
+        });
+    }
+    group.finish();
+}
+
+/// Best of several one-second runs, as ns per stereo frame and % of one core.
+fn summary() {
+    let input = signal();
+    let mut work = input.clone();
+    println!("\nLimiter, 48 kHz stereo, {BLOCK}-sample blocks (best of 15 runs of 1 s audio):");
+    for (name, oversampling) in configurations() {
+        let mut limiter = limiter(oversampling);
+        process_second(&mut limiter, &input, &mut work);
+        let best = (0..15)
+            .map(|_| {
+                let start = Instant::now();
+                process_second(&mut limiter, &input, &mut work);
+                start.elapsed().as_secs_f64()
+            })
+            .fold(f64::INFINITY, f64::min);
+        let ns_per_sample = best * 1e9 / SAMPLE_RATE as f64;
+        println!(
+            "  {name:<14} {ns_per_sample:7.1} ns/sample  {:6.3}% of one core  ({:.0}x realtime)",
+            best * 100.0,
+            1.0 / best
+        );
+    }
+}
+
+criterion_group!(benches, bench);
+
+fn main() {
+    benches();
+    Criterion::default().configure_from_args().final_summary();
+    summary();
+}

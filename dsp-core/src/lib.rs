@@ -1,0 +1,31 @@
+//! Lathe's DSP: every processor the plugins and the CLI use, with no plugin framework.
+//!
+//! # The processor contract
+//! Every processor in this crate follows the same shape:
+//! - `new(sample_rate, max_block)` (or `new(..)` plus settings) does **all** allocation, sized for
+//!   the largest case the processor can be configured for. Nothing allocates, locks or does I/O
+//!   afterwards.
+//! - `reset()` clears the signal state (delay lines, envelopes) and nothing else.
+//! - `process(..)` works in place on a block of any length.
+//! - Processors that delay the signal report it with `latency() -> u32` (samples).
+//!
+//! Parameters are set in physical units (dB, Hz, ms); conversion to per-sample values happens in
+//! setters that know the sample rate.
+
+pub mod db;
+pub mod delay;
+pub mod denormal;
+pub mod kweight;
+pub mod limiter;
+pub mod minmax;
+pub mod oversampling;
+pub mod smoother;
+
+pub use db::{db_to_gain, gain_to_db};
+pub use delay::DelayLine;
+pub use limiter::{Limiter, LimiterSettings, LimiterStats};
+pub use oversampling::{Oversampling, TruePeakDetector};
+pub use smoother::Smoother;
+
+/// The widest channel layout the processors here are written for.
+pub const MAX_CHANNELS: usize = 2;

@@ -1,0 +1,168 @@
+//! Running window statistics used by envelope followers: a sliding minimum and a moving average.
+
+/// Minimum over the last `window` samples, in amortised O(1) per sample (a monotonic deque kept in
+/// a fixed ring buffer: no allocation after construction).
+#[derive(Clone, Debug)]
+pub struct SlidingMin {
+    /// Candidate values, increasing from front to back; paired with their sample index.
+    values: Vec<f32>,
+    indices: Vec<u64>,
+    /// Ring-buffer positions of the deque's front and its length.
+    head: usize,
+    len: usize,
+    /// Current window length in samples (1..=capacity).
+    window: usize,
+    /// Index of the next sample.
+    now: u64,
+}
+
+impl SlidingMin {
+    /// A sliding minimum that can be set to windows of up to `max_window` samples.
+    pub fn new(max_window: usize, window: usize) -> Self {
+        let capacity = max_window.max(1) + 1;
+        Self {
+            values: vec![0.0; capacity],
+            indices: vec![0; capacity],
+            head: 0,
+            len: 0,
+            window: window.clamp(1, max_window.max(1)),
+            now: 0,
+        }
+    }
+
+    /// Sets the window length and clears the state.
+    pub fn set_window(&mut self, window: usize) {
+        self.window = window.clamp(1, self.values.len() - 1);
+        self.reset();
+    }
+
+    pub fn window(&self) -> usize {
+        self.window
+    }
+
+    pub fn reset(&mut self) {
+        self.head = 0;
+        self.len = 0;
+        self.now = 0;
+    }
+
+    /// Pushes `value` and returns the minimum of the last `window` values pushed (fewer just
+    /// after a reset).
+    #[inline]
+    pub fn process(&mut self, value: f32) -> f32 {
+        let capacity = self.values.len();
+        // Drop candidates that can never be the minimum again.
+        while self.len > 0 {
+            let back = (self.head + self.len - 1) % capacity;
+            if self.values[back] >= value {
+                self.len -= 1;
+            } else {
+                break;
+            }
+        }
+        let slot = (self.head + self.len) % capacity;
+        self.values[slot] = value;
+        self.indices[slot] = self.now;
+        self.len += 1;
+        // Drop the front once it has left the window.
+        let oldest_allowed = (self.now + 1).saturating_sub(self.window as u64);
+        while self.indices[self.head] < oldest_allowed {
+            self.head = (self.head + 1) % capacity;
+            self.len -= 1;
+        }
+        self.now += 1;
+        self.values[self.head]
+    }
+}
+
+/// Moving average over the last `window` samples (a box FIR), with an `f64` running sum so it does
+/// not drift over hours of audio.
+#[derive(Clone, Debug)]
+pub struct MovingAverage {
+    buffer: Vec<f32>,
+    pos: usize,
+    window: usize,
+    sum: f64,
+    /// Value the history is filled with on reset.
+    rest: f32,
+}
+
+impl MovingAverage {
+    /// A moving average that can be set to windows of up to `max_window` samples; after a reset the
+    /// history holds `rest` (so the output starts at `rest`, not at 0).
+    pub fn new(max_window: usize, window: usize, rest: f32) -> Self {
+        let mut average = Self {
+            buffer: vec![rest; max_window.max(1)],
+            pos: 0,
+            window: window.clamp(1, max_window.max(1)),
+            sum: 0.0,
+            rest,
+        };
+        average.reset();
+        average
+    }
+
+    /// Sets the window length and clears the state.
+    pub fn set_window(&mut self, window: usize) {
+        self.window = window.clamp(1, self.buffer.len());
+        self.reset();
+    }
+
+    pub fn window(&self) -> usize {
+        self.window
+    }
+
+    pub fn reset(&mut self) {
+        self.buffer[..self.window].fill(self.rest);
+        self.pos = 0;
+        self.sum = self.rest as f64 * self.window as f64;
+    }
+
+    #[inline]
+    pub fn process(&mut self, value: f32) -> f32 {
+        self.sum += value as f64 - self.buffer[self.pos] as f64;
+        self.buffer[self.pos] = value;
+        self.pos += 1;
+        if self.pos == self.window {
+            self.pos = 0;
+        }
+        (self.sum / self.window as f64) as f32
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn sliding_min_matches_brute_force(
+            values in proptest::collection::vec(-10.0f32..10.0, 1..400),
+            window in 1usize..40,
+        ) {
+            let mut min = SlidingMin::new(64, window);
+            for (i, &value) in values.iter().enumerate() {
+                let got = min.process(value);
+                let start = (i + 1).saturating_sub(window);
+                let expected = values[start..=i].iter().cloned().fold(f32::INFINITY, f32::min);
+                prop_assert_eq!(got, expected);
+            }
+        }
+
+        #[test]
+        fn moving_average_matches_brute_force(
+            values in proptest::collection::vec(-1.0f32..1.0, 1..400),
+            window in 1usize..40,
+        ) {
+            let mut average = MovingAverage::new(64, window, 1.0);
+            for (i, &value) in values.iter().enumerate() {
+                let got = average.process(value) as f64;
+                let expected: f64 = (0..window)
+                    .map(|k| if i >= k { values[i - k] as f64 } else { 1.0 })
+                    .sum::<f64>() / window as f64;
+                prop_assert!((got - expected).abs() < 1e-6);
+            }
+        }
+    }
+}
