@@ -1,0 +1,516 @@
+//! A small CLAP host for tests, on `clack-host`: it loads a *built* `.clap` bundle through the real
+//! ABI and drives it the way a DAW does (activate at a rate and block size, process with parameter
+//! events, save and load state, follow latency changes, open the editor).
+//!
+//! The plugin list comes from `plugins.toml`; the bundles from `$LATHE_BUNDLE_DIR` (default
+//! `target/bundled`), which `cargo xtask test` fills with debug-asserting builds.
+
+use clack_extensions::gui::{
+    GuiApiType, GuiConfiguration, GuiSize, HostGui, HostGuiImpl, PluginGui, Window,
+};
+use clack_extensions::latency::{HostLatency, HostLatencyImpl, PluginLatency};
+use clack_extensions::params::{ParamInfoBuffer, PluginParams};
+use clack_extensions::state::PluginState;
+use clack_extensions::thread_check::{HostThreadCheck, HostThreadCheckImpl};
+use clack_host::events::event_types::ParamValueEvent;
+use clack_host::prelude::*;
+use serde::Deserialize;
+use std::cell::Cell;
+use std::ffi::CString;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+pub mod signals;
+
+/// One entry of `plugins.toml`.
+#[derive(Clone, Debug, Deserialize)]
+pub struct PluginEntryConfig {
+    pub bundle: String,
+    pub clap_id: String,
+    pub features: Vec<String>,
+    pub vst3_categories: Vec<String>,
+    pub transparent: bool,
+    pub automate: Automation,
+    pub latency_param: Option<ParamText>,
+    pub param_ids: Vec<String>,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+pub struct Automation {
+    pub id: String,
+    pub name: String,
+    pub text: String,
+    pub gain_db: f64,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+pub struct ParamText {
+    pub id: String,
+    pub name: String,
+    pub text: String,
+}
+
+#[derive(Deserialize)]
+struct PluginList {
+    plugin: Vec<PluginEntryConfig>,
+}
+
+/// The plugins under test, from `plugins.toml`.
+pub fn plugins() -> Vec<PluginEntryConfig> {
+    let text = include_str!("../plugins.toml");
+    toml::from_str::<PluginList>(text)
+        .expect("plugins.toml is valid")
+        .plugin
+}
+
+/// Where the bundles are.
+pub fn bundle_dir() -> PathBuf {
+    std::env::var_os("LATHE_BUNDLE_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/bundled"))
+}
+
+/// Path of a plugin's `.clap` file; panics with a clear message when it has not been built.
+pub fn clap_path(bundle: &str) -> PathBuf {
+    let path = bundle_dir().join(format!("{bundle}.clap"));
+    assert!(
+        path.exists(),
+        "{} does not exist: run the host tests through `cargo xtask test` (it builds the bundles)",
+        path.display()
+    );
+    path
+}
+
+/// nice-plug's (and NIH-plug's) mapping of a stable string parameter id to its CLAP/VST3 id. Hosts
+/// store automation under this number, so it must never change for a given string.
+pub fn param_hash(id: &str) -> u32 {
+    let mut hash: u32 = 0;
+    for byte in id.bytes() {
+        hash = hash.wrapping_mul(31).wrapping_add(byte as u32);
+    }
+    hash & !(1 << 31)
+}
+
+/// Host callbacks that may come from any thread.
+#[derive(Default)]
+pub struct Shared {
+    pub restart_requested: AtomicBool,
+    pub callback_requested: AtomicBool,
+    pub latency_changed: AtomicBool,
+}
+
+thread_local! {
+    /// True while this thread is inside the plugin's `process()`: the thread-check extension then
+    /// reports it as the audio thread, as a DAW's audio thread would be.
+    static IN_PROCESS: Cell<bool> = const { Cell::new(false) };
+}
+
+impl SharedHandler<'_> for Shared {
+    fn request_restart(&self) {
+        self.restart_requested.store(true, Ordering::SeqCst);
+    }
+    fn request_process(&self) {}
+    fn request_callback(&self) {
+        self.callback_requested.store(true, Ordering::SeqCst);
+    }
+}
+
+/// Editor requests: a DAW would resize or show its window; the test host accepts them.
+impl HostGuiImpl for Shared {
+    fn resize_hints_changed(&self) {}
+    fn request_resize(&self, _new_size: GuiSize) -> Result<(), HostError> {
+        Ok(())
+    }
+    fn request_show(&self) -> Result<(), HostError> {
+        Ok(())
+    }
+    fn request_hide(&self) -> Result<(), HostError> {
+        Ok(())
+    }
+    fn closed(&self, _was_destroyed: bool) {}
+}
+
+impl HostThreadCheckImpl for Shared {
+    fn is_main_thread(&self) -> bool {
+        !IN_PROCESS.with(Cell::get)
+    }
+    fn is_audio_thread(&self) -> bool {
+        IN_PROCESS.with(Cell::get)
+    }
+}
+
+pub struct MainThread<'a> {
+    shared: &'a Shared,
+}
+
+impl<'a> MainThreadHandler<'a> for MainThread<'a> {}
+
+impl HostLatencyImpl for MainThread<'_> {
+    fn changed(&self) {
+        self.shared.latency_changed.store(true, Ordering::SeqCst);
+    }
+}
+
+pub struct TestHost;
+
+impl HostHandlers for TestHost {
+    type Shared<'a> = Shared;
+    type MainThread<'a> = MainThread<'a>;
+    type AudioProcessor<'a> = ();
+
+    fn declare_extensions(builder: &mut HostExtensions<Self>, _shared: &Self::Shared<'_>) {
+        builder
+            .register::<HostLatency>()
+            .register::<HostGui>()
+            .register::<HostThreadCheck>();
+    }
+}
+
+/// A loaded plugin instance with its extensions; activate it to process.
+pub struct Instance {
+    // Field order matters: the processor and instance must go before the entry that holds the
+    // library.
+    processor: Option<StartedPluginAudioProcessor<TestHost>>,
+    instance: PluginInstance<TestHost>,
+    _entry: PluginEntry,
+    pub params: PluginParams,
+    pub state: PluginState,
+    pub latency: PluginLatency,
+    pub gui: Option<PluginGui>,
+    /// Name and CLAP features from the plugin's descriptor.
+    pub name: String,
+    pub features: Vec<String>,
+    channels: usize,
+    max_block: usize,
+    input: Vec<Vec<f32>>,
+    output: Vec<Vec<f32>>,
+    input_ports: AudioPorts,
+    output_ports: AudioPorts,
+}
+
+impl Instance {
+    /// Loads the plugin `config` from its built bundle.
+    pub fn load(config: &PluginEntryConfig) -> Self {
+        let path = clap_path(&config.bundle);
+        // SAFETY: loading a library runs its initialisers; the bundle is our own plugin.
+        let entry = unsafe { PluginEntry::load(&path) }
+            .unwrap_or_else(|e| panic!("cannot load {}: {e:?}", path.display()));
+        let host_info =
+            HostInfo::new("Lathe host tests", "Lathe", "https://lathe.audio", "1.0").unwrap();
+        let id = CString::new(config.clap_id.clone()).unwrap();
+        let factory = entry.get_plugin_factory().expect("plugin factory");
+        let descriptor = factory
+            .plugin_descriptors()
+            .find(|d| d.id() == Some(id.as_c_str()))
+            .unwrap_or_else(|| panic!("{} is not in {}", config.clap_id, path.display()));
+        let name = descriptor
+            .name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let features = descriptor
+            .features()
+            .map(|f| f.to_string_lossy().into_owned())
+            .collect();
+        let mut instance = PluginInstance::<TestHost>::new(
+            |_| Shared::default(),
+            |shared| MainThread { shared },
+            &entry,
+            &id,
+            &host_info,
+        )
+        .unwrap_or_else(|e| panic!("cannot instantiate {}: {e:?}", config.clap_id));
+        let handle = instance.plugin_handle();
+        let params: PluginParams = handle.get_extension().expect("params extension");
+        let state: PluginState = handle.get_extension().expect("state extension");
+        let latency: PluginLatency = handle.get_extension().expect("latency extension");
+        let gui: Option<PluginGui> = handle.get_extension();
+        Self {
+            processor: None,
+            instance,
+            _entry: entry,
+            params,
+            state,
+            latency,
+            gui,
+            name,
+            features,
+            channels: 2,
+            max_block: 0,
+            input: Vec::new(),
+            output: Vec::new(),
+            input_ports: AudioPorts::with_capacity(2, 1),
+            output_ports: AudioPorts::with_capacity(2, 1),
+        }
+    }
+
+    pub fn shared(&self) -> &Shared {
+        self.instance.access_shared_handler(|s| {
+            // SAFETY of the lifetime: the shared handler lives as long as the instance.
+            unsafe { &*(s as *const Shared) }
+        })
+    }
+
+    /// Activates at `sample_rate` for blocks of up to `max_block` frames and starts processing.
+    pub fn activate(&mut self, sample_rate: f64, max_block: usize) {
+        self.deactivate();
+        let config = PluginAudioConfiguration {
+            sample_rate,
+            min_frames_count: 1,
+            max_frames_count: max_block as u32,
+        };
+        let stopped = self
+            .instance
+            .activate(|_, _| (), config)
+            .expect("activate succeeds");
+        self.processor = Some(stopped.start_processing().expect("start processing"));
+        self.max_block = max_block;
+        self.input = vec![vec![0.0; max_block]; self.channels];
+        self.output = vec![vec![0.0; max_block]; self.channels];
+        self.pump_main_thread();
+    }
+
+    pub fn deactivate(&mut self) {
+        if let Some(processor) = self.processor.take() {
+            self.instance.deactivate(processor.stop_processing());
+        }
+        self.pump_main_thread();
+    }
+
+    pub fn is_active(&self) -> bool {
+        self.processor.is_some()
+    }
+
+    /// Runs the plugin's main-thread callback if it asked for one (as a DAW's event loop does).
+    pub fn pump_main_thread(&mut self) {
+        if self
+            .shared()
+            .callback_requested
+            .swap(false, Ordering::SeqCst)
+        {
+            self.instance.call_on_main_thread_callback();
+        }
+    }
+
+    /// Processes one block of stereo audio with the given parameter events (time, id, value) and
+    /// returns the plugin's status.
+    pub fn process_block(
+        &mut self,
+        left: &mut [f32],
+        right: &mut [f32],
+        events: &[ParamValueEvent],
+    ) -> ProcessStatus {
+        let frames = left.len();
+        assert!(frames <= self.max_block && frames == right.len());
+        self.input[0][..frames].copy_from_slice(left);
+        self.input[1][..frames].copy_from_slice(right);
+        let processor = self.processor.as_mut().expect("activated");
+        let mut input_event_buffer = EventBuffer::with_capacity(events.len().max(1));
+        for event in events {
+            input_event_buffer.push(event);
+        }
+        let input_events = InputEvents::from_buffer(&input_event_buffer);
+        let mut output_event_buffer = EventBuffer::new();
+        let mut output_events = OutputEvents::from_buffer(&mut output_event_buffer);
+        let (input, output) = (&mut self.input, &mut self.output);
+        let input_audio = self.input_ports.with_input_buffers([AudioPortBuffer {
+            latency: 0,
+            channels: AudioPortBufferType::f32_input_only(
+                input
+                    .iter_mut()
+                    .map(|c| InputChannel::variable(&mut c[..frames])),
+            ),
+        }]);
+        let mut output_audio = self.output_ports.with_output_buffers([AudioPortBuffer {
+            latency: 0,
+            channels: AudioPortBufferType::f32_output_only(
+                output.iter_mut().map(|c| &mut c[..frames]),
+            ),
+        }]);
+        IN_PROCESS.with(|f| f.set(true));
+        let status = processor
+            .process(
+                &input_audio,
+                &mut output_audio,
+                &input_events,
+                &mut output_events,
+                None,
+                None,
+            )
+            .expect("process succeeds");
+        IN_PROCESS.with(|f| f.set(false));
+        left.copy_from_slice(&self.output[0][..frames]);
+        right.copy_from_slice(&self.output[1][..frames]);
+        status
+    }
+
+    /// Processes a whole stereo signal in blocks whose sizes cycle through `blocks`; `events` are
+    /// (absolute sample, param id, CLAP value) and are delivered in the block they fall in, at
+    /// their exact offset.
+    pub fn process(
+        &mut self,
+        signal: &[Vec<f32>; 2],
+        blocks: &[usize],
+        events: &[(usize, u32, f64)],
+    ) -> [Vec<f32>; 2] {
+        let mut out = signal.clone();
+        let len = signal[0].len();
+        let mut start = 0;
+        let mut sizes = blocks.iter().cycle();
+        while start < len {
+            let end = (start + *sizes.next().unwrap()).min(len);
+            let block_events: Vec<ParamValueEvent> = events
+                .iter()
+                .filter(|(at, _, _)| (start..end).contains(at))
+                .map(|&(at, id, value)| {
+                    ParamValueEvent::new(
+                        (at - start) as u32,
+                        ClapId::new(id),
+                        Pckn::match_all(),
+                        value,
+                    )
+                })
+                .collect();
+            let (left, right) = out.split_at_mut(1);
+            self.process_block(
+                &mut left[0][start..end],
+                &mut right[0][start..end],
+                &block_events,
+            );
+            self.pump_main_thread();
+            start = end;
+        }
+        out
+    }
+
+    /// The reported latency in samples.
+    pub fn latency(&mut self) -> u32 {
+        let latency = self.latency;
+        latency.get(&self.instance.plugin_handle())
+    }
+
+    /// The CLAP value for `text` typed into parameter `id` (the plugin's own text entry).
+    pub fn text_to_value(&mut self, id: &str, text: &str) -> f64 {
+        let params = self.params;
+        let c_text = CString::new(text).unwrap();
+        params
+            .text_to_value(
+                &self.instance.plugin_handle(),
+                ClapId::new(param_hash(id)),
+                &c_text,
+            )
+            .unwrap_or_else(|| panic!("parameter {id} does not accept {text:?}"))
+    }
+
+    /// Current CLAP value of parameter `id`.
+    pub fn value(&mut self, id: &str) -> f64 {
+        self.value_by_hash(param_hash(id))
+    }
+
+    pub fn value_by_hash(&mut self, hash: u32) -> f64 {
+        let params = self.params;
+        params
+            .get_value(&self.instance.plugin_handle(), ClapId::new(hash))
+            .expect("parameter exists")
+    }
+
+    /// (id, name, group, min, max, default, flags) of every parameter.
+    pub fn param_infos(&mut self) -> Vec<ParamDescription> {
+        let params = self.params;
+        let handle = self.instance.plugin_handle();
+        let count = params.count(&handle);
+        (0..count)
+            .map(|index| {
+                let mut buffer = ParamInfoBuffer::new();
+                let info = params
+                    .get_info(&handle, index, &mut buffer)
+                    .expect("param info");
+                ParamDescription {
+                    id: info.id.get(),
+                    name: String::from_utf8_lossy(info.name).into_owned(),
+                    group: String::from_utf8_lossy(info.module).into_owned(),
+                    min: info.min_value,
+                    max: info.max_value,
+                    default: info.default_value,
+                    is_bypass: info
+                        .flags
+                        .contains(clack_extensions::params::ParamInfoFlags::IS_BYPASS),
+                    is_automatable: info
+                        .flags
+                        .contains(clack_extensions::params::ParamInfoFlags::IS_AUTOMATABLE),
+                }
+            })
+            .collect()
+    }
+
+    pub fn save_state(&mut self) -> Vec<u8> {
+        let state = self.state;
+        let mut bytes = Vec::new();
+        state
+            .save(&self.instance.plugin_handle(), &mut bytes)
+            .expect("state saves");
+        bytes
+    }
+
+    pub fn load_state(&mut self, bytes: &[u8]) -> Result<(), String> {
+        let state = self.state;
+        let mut reader = bytes;
+        state
+            .load(&self.instance.plugin_handle(), &mut reader)
+            .map_err(|e| format!("{e:?}"))
+    }
+
+    /// Opens the editor embedded in the X11 window `parent` at its preferred size.
+    ///
+    /// # Safety
+    /// `parent` must be a live X11 window until [`Instance::close_gui`].
+    pub unsafe fn open_gui(&mut self, parent: u32) -> GuiSize {
+        let gui = self.gui.expect("the plugin has a GUI");
+        let handle = self.instance.plugin_handle();
+        let configuration = GuiConfiguration {
+            api_type: GuiApiType::X11,
+            is_floating: false,
+        };
+        assert!(
+            gui.is_api_supported(&handle, configuration),
+            "X11 embedding supported"
+        );
+        gui.create(&handle, configuration).expect("GUI created");
+        let size = gui.get_size(&handle).expect("GUI size");
+        // SAFETY: the caller keeps the parent alive until close_gui.
+        unsafe { gui.set_parent(&handle, Window::from_x11_handle(parent as _)) }
+            .expect("GUI embedded");
+        gui.show(&handle).expect("GUI shown");
+        size
+    }
+
+    pub fn close_gui(&mut self) {
+        if let Some(gui) = self.gui {
+            let handle = self.instance.plugin_handle();
+            let _ = gui.hide(&handle);
+            gui.destroy(&handle);
+        }
+    }
+
+    pub fn gui_can_resize(&mut self) -> bool {
+        let gui = self.gui.expect("the plugin has a GUI");
+        gui.can_resize(&self.instance.plugin_handle())
+    }
+}
+
+impl Drop for Instance {
+    fn drop(&mut self) {
+        self.deactivate();
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct ParamDescription {
+    pub id: u32,
+    pub name: String,
+    pub group: String,
+    pub min: f64,
+    pub max: f64,
+    pub default: f64,
+    pub is_bypass: bool,
+    pub is_automatable: bool,
+}

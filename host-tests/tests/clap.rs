@@ -1,0 +1,366 @@
+//! Every plugin in `plugins.toml`, loaded from its built `.clap` bundle through the CLAP ABI
+//! (clack-host) and checked the way a DAW would use it. The bundles are debug builds with
+//! `assert_process_allocs`: an allocation inside `process()` aborts the test process.
+
+use host_tests::signals::{null_db, rms_db, stereo_noise};
+use host_tests::{param_hash, plugins, Instance};
+
+const RATES: [f64; 4] = [44_100.0, 48_000.0, 96_000.0, 192_000.0];
+/// Fixed block sizes, then a pattern that varies on every call.
+const BLOCKS: [&[usize]; 6] = [
+    &[1],
+    &[17],
+    &[64],
+    &[512],
+    &[4096],
+    &[1, 300, 64, 4096, 17, 999, 2],
+];
+
+fn max_block(blocks: &[usize]) -> usize {
+    blocks.iter().copied().max().unwrap()
+}
+
+#[test]
+fn describes_itself() {
+    for config in plugins() {
+        let mut plugin = Instance::load(&config);
+        assert_eq!(plugin.name, config.bundle, "display name");
+        for feature in &config.features {
+            assert!(
+                plugin.features.contains(feature),
+                "{}: missing feature {feature}",
+                config.bundle
+            );
+        }
+        let infos = plugin.param_infos();
+        // Stable ids: every id listed must exist (lists only ever grow).
+        for id in &config.param_ids {
+            assert!(
+                infos.iter().any(|p| p.id == param_hash(id)),
+                "{}: parameter id {id:?} vanished",
+                config.bundle
+            );
+        }
+        assert_eq!(
+            infos.len(),
+            config.param_ids.len(),
+            "{}: update param_ids in plugins.toml",
+            config.bundle
+        );
+        assert_eq!(
+            infos.iter().filter(|p| p.is_bypass).count(),
+            1,
+            "exactly one bypass parameter"
+        );
+        for info in &infos {
+            assert!(!info.name.is_empty());
+            assert!(info.is_automatable, "{} is automatable", info.name);
+            assert!(
+                info.is_bypass || !info.group.is_empty(),
+                "{} belongs to a group",
+                info.name
+            );
+        }
+    }
+}
+
+/// Processing at 44.1/48/96/192 kHz with blocks of 1, 17, 64, 512, 4096 and varying sizes: the
+/// output is finite, and a transparent default passes the input delayed by the latency.
+#[test]
+fn processes_at_every_rate_and_block_size() {
+    for config in plugins() {
+        let mut plugin = Instance::load(&config);
+        for rate in RATES {
+            for blocks in BLOCKS {
+                plugin.activate(rate, max_block(blocks));
+                let input = stereo_noise((rate * 0.25) as usize, -20.0);
+                let output = plugin.process(&input, blocks, &[]);
+                let latency = plugin.latency() as usize;
+                for (i, o) in input.iter().zip(&output) {
+                    assert!(
+                        o.iter().all(|x| x.is_finite()),
+                        "{} {rate} {blocks:?}: non-finite",
+                        config.bundle
+                    );
+                    if config.transparent {
+                        let null = null_db(i, o, latency);
+                        assert!(
+                            null < -120.0,
+                            "{} {rate} Hz blocks {blocks:?}: null {null:.1} dB",
+                            config.bundle
+                        );
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// The reported latency is where an impulse comes out, at every rate; bypass keeps it.
+#[test]
+fn latency_matches_a_measured_impulse() {
+    for config in plugins().into_iter().filter(|c| c.transparent) {
+        let mut plugin = Instance::load(&config);
+        for rate in RATES {
+            for bypass in [0.0, 1.0] {
+                plugin.activate(rate, 512);
+                let latency = plugin.latency() as usize;
+                let mut signal = [vec![0.0f32; latency + 2048], vec![0.0f32; latency + 2048]];
+                signal[0][100] = 0.1;
+                signal[1][100] = 0.1;
+                let events = [(0, param_hash("bypass"), bypass)];
+                let output = plugin.process(&signal, &[512], &events);
+                let at = output[0]
+                    .iter()
+                    .position(|&x| x.abs() > 0.05)
+                    .expect("impulse comes out");
+                assert_eq!(
+                    at,
+                    100 + latency,
+                    "{} at {rate} Hz (bypass {bypass})",
+                    config.bundle
+                );
+            }
+        }
+    }
+}
+
+/// A parameter that changes the latency makes the plugin report it: the host is told (latency
+/// changed / restart requested), and after re-activation the new figure matches a measured impulse.
+#[test]
+fn latency_changes_are_reported() {
+    for config in plugins() {
+        let Some(param) = &config.latency_param else {
+            continue;
+        };
+        let mut plugin = Instance::load(&config);
+        plugin.activate(48_000.0, 512);
+        let before = plugin.latency();
+        let value = plugin.text_to_value(&param.id, &param.text);
+        let silence = [vec![0.0f32; 2048], vec![0.0f32; 2048]];
+        plugin.process(&silence, &[512], &[(0, param_hash(&param.id), value)]);
+        let shared = plugin.shared();
+        assert!(
+            shared
+                .restart_requested
+                .load(std::sync::atomic::Ordering::SeqCst)
+                || shared
+                    .latency_changed
+                    .load(std::sync::atomic::Ordering::SeqCst),
+            "{}: the host was not told the latency changed",
+            config.bundle
+        );
+        // What a host does on request_restart: deactivate and activate again.
+        plugin.activate(48_000.0, 512);
+        let after = plugin.latency();
+        assert_ne!(before, after, "{}: latency did not change", config.bundle);
+        let mut signal = [
+            vec![0.0f32; after as usize + 2048],
+            vec![0.0f32; after as usize + 2048],
+        ];
+        signal[0][10] = 0.1;
+        signal[1][10] = 0.1;
+        let output = plugin.process(&signal, &[512], &[]);
+        let at = output[0].iter().position(|&x| x.abs() > 0.05).unwrap();
+        assert_eq!(
+            at,
+            10 + after as usize,
+            "{}: new latency measured",
+            config.bundle
+        );
+    }
+}
+
+/// Automation is sample-accurate: an event in the middle of a block changes nothing before its
+/// time, takes effect right after it, and settles at the expected gain.
+#[test]
+fn automation_is_sample_accurate() {
+    for config in plugins() {
+        let mut plugin = Instance::load(&config);
+        let id = param_hash(&config.automate.id);
+        let value = plugin.text_to_value(&config.automate.id, &config.automate.text);
+        let default = plugin
+            .param_infos()
+            .iter()
+            .find(|p| p.id == id)
+            .expect("automated parameter exists")
+            .default;
+        // Parameter values outlive activations: put the parameter back to its default, then
+        // activate afresh, so both runs start from the same state.
+        let fresh_at_default = |plugin: &mut Instance| {
+            plugin.activate(48_000.0, 512);
+            let silence = [vec![0.0f32; 64], vec![0.0f32; 64]];
+            plugin.process(&silence, &[64], &[(0, id, default)]);
+            plugin.activate(48_000.0, 512);
+        };
+        for event_at in [200usize, 4_321] {
+            let input = stereo_noise(48_000, -20.0);
+            fresh_at_default(&mut plugin);
+            let plain = plugin.process(&input, &[512], &[]);
+            fresh_at_default(&mut plugin);
+            let automated = plugin.process(&input, &[512], &[(event_at, id, value)]);
+            let first_change = plain[0]
+                .iter()
+                .zip(&automated[0])
+                .position(|(a, b)| a != b)
+                .expect("the automation changes the output");
+            let latency = plugin.latency() as usize;
+            assert!(
+                first_change >= event_at,
+                "{}: changed at {first_change}, before the event at {event_at}",
+                config.bundle
+            );
+            assert!(
+                first_change <= event_at + latency + 1,
+                "{}: event at {event_at} took effect only at {first_change}",
+                config.bundle
+            );
+            let tail = 24_000..48_000;
+            let change = rms_db(&automated[0][tail.clone()]) - rms_db(&plain[0][tail]);
+            assert!(
+                (change - config.automate.gain_db).abs() < 0.05,
+                "{}: gain change {change:.3} dB, expected {}",
+                config.bundle,
+                config.automate.gain_db
+            );
+        }
+    }
+}
+
+/// Saving state, loading it into a fresh instance, and processing gives bit-identical output.
+#[test]
+fn state_round_trips_bit_exactly() {
+    for config in plugins() {
+        let mut first = Instance::load(&config);
+        first.activate(48_000.0, 512);
+        // Move every non-bypass parameter off its default (to 0.3 of its range).
+        let infos = first.param_infos();
+        let events: Vec<(usize, u32, f64)> = infos
+            .iter()
+            .filter(|p| !p.is_bypass)
+            .map(|p| (0, p.id, p.min + 0.3 * (p.max - p.min)))
+            .collect();
+        let warm = stereo_noise(4_800, -20.0);
+        first.process(&warm, &[512], &events);
+        let state = first.save_state();
+        let values: Vec<f64> = infos.iter().map(|p| first.value_by_hash(p.id)).collect();
+
+        let mut second = Instance::load(&config);
+        second.load_state(&state).expect("state loads");
+        let loaded: Vec<f64> = infos.iter().map(|p| second.value_by_hash(p.id)).collect();
+        assert_eq!(
+            values, loaded,
+            "{}: parameter values after loading",
+            config.bundle
+        );
+        // Same state, same audio, from a fresh activation on both.
+        first.activate(48_000.0, 512);
+        second.activate(48_000.0, 512);
+        let input = stereo_noise(48_000, -6.0);
+        let a = first.process(&input, &[256], &[]);
+        let b = second.process(&input, &[256], &[]);
+        assert!(
+            a == b,
+            "{}: output differs after a state round trip",
+            config.bundle
+        );
+        // And the saved state itself is stable.
+        assert_eq!(
+            state,
+            second.save_state(),
+            "{}: state re-saves identically",
+            config.bundle
+        );
+    }
+}
+
+/// Malformed state is rejected without crashing, and the defaults are kept.
+#[test]
+fn malformed_state_is_rejected() {
+    for config in plugins() {
+        let mut plugin = Instance::load(&config);
+        let infos = plugin.param_infos();
+        let defaults: Vec<f64> = infos.iter().map(|p| plugin.value_by_hash(p.id)).collect();
+        for garbage in [
+            b"".to_vec(),
+            b"{not json".to_vec(),
+            vec![0xff; 1000],
+            br#"{"params": {"ceiling": "loud"}}"#.to_vec(),
+        ] {
+            let _ = plugin.load_state(&garbage);
+            let now: Vec<f64> = infos.iter().map(|p| plugin.value_by_hash(p.id)).collect();
+            assert_eq!(
+                defaults, now,
+                "{}: malformed state changed parameters",
+                config.bundle
+            );
+        }
+        assert!(
+            plugin.load_state(b"{not json").is_err(),
+            "{}: garbage accepted",
+            config.bundle
+        );
+        plugin.activate(48_000.0, 512);
+        let output = plugin.process(&stereo_noise(4_800, -20.0), &[512], &[]);
+        assert!(output.iter().flatten().all(|x| x.is_finite()));
+    }
+}
+
+/// Absurd parameter values from a host (far outside 0..1, NaN, ±inf) are clamped: output stays
+/// finite and no louder than full scale.
+#[test]
+fn absurd_parameter_values_are_clamped() {
+    for config in plugins() {
+        let mut plugin = Instance::load(&config);
+        plugin.activate(48_000.0, 512);
+        let infos = plugin.param_infos();
+        let mut events = Vec::new();
+        for (i, value) in [-1e9, 1e9, f64::NAN, f64::INFINITY, f64::NEG_INFINITY]
+            .iter()
+            .enumerate()
+        {
+            for p in infos.iter().filter(|p| !p.is_bypass) {
+                events.push((i * 4_800, p.id, *value));
+            }
+        }
+        let output = plugin.process(&stereo_noise(48_000, 0.0), &[512], &events);
+        assert!(
+            output.iter().flatten().all(|x| x.is_finite()),
+            "{}: non-finite",
+            config.bundle
+        );
+        for p in &infos {
+            let v = plugin.value_by_hash(p.id);
+            assert!(
+                v.is_finite() && v >= p.min && v <= p.max,
+                "{}: {} = {v}",
+                config.bundle,
+                p.name
+            );
+        }
+    }
+}
+
+/// NaN and inf in the input never stick: the output is finite throughout and recovers.
+#[test]
+fn non_finite_input_does_not_stick() {
+    for config in plugins() {
+        let mut plugin = Instance::load(&config);
+        plugin.activate(48_000.0, 512);
+        let mut input = stereo_noise(48_000, -20.0);
+        input[0][1_000..1_064].fill(f32::NAN);
+        input[1][1_000..1_064].fill(f32::INFINITY);
+        let output = plugin.process(&input, &[64], &[]);
+        assert!(
+            output.iter().flatten().all(|x| x.is_finite()),
+            "{}: non-finite output",
+            config.bundle
+        );
+        let tail = &output[0][24_000..];
+        assert!(
+            rms_db(tail) > -40.0,
+            "{}: the output did not recover",
+            config.bundle
+        );
+    }
+}

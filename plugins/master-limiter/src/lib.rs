@@ -1,0 +1,216 @@
+//! Lathe Limiter: a true-peak lookahead limiter for the master bus. A thin nice-plug wrapper
+//! around `dsp_core::Limiter`: parameters, state, meters and the editor live here; all DSP lives
+//! in dsp-core.
+
+use dsp_core::oversampling::Oversampling;
+use dsp_core::{gain_to_db, Limiter, TruePeakDetector};
+use nice_plug::prelude::*;
+use nice_plug_egui::{EguiEditor, EguiEditorState, RepaintNotifier};
+use std::num::NonZeroU32;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+
+pub mod editor;
+pub mod meters;
+pub mod params;
+
+use meters::{lower, raise, Meters, HISTORY_INTERVAL_S};
+use params::LimiterParams;
+
+pub struct LatheLimiter {
+    params: Arc<LimiterParams>,
+    meters: Arc<Meters>,
+    editor_state: Arc<EguiEditorState>,
+    repaint: RepaintNotifier,
+    /// Created in `activate` for the host's sample rate and channel count.
+    dsp: Option<Dsp>,
+}
+
+/// Everything sized in `activate`, so `process` never allocates.
+struct Dsp {
+    limiter: Limiter,
+    /// BS.1770 4x meters on the output, run only while the editor is open.
+    output_meters: [TruePeakDetector; 2],
+    /// GR history: samples per history point, samples counted, smallest gain in this point.
+    history_interval: usize,
+    history_count: usize,
+    history_min_gain: f32,
+}
+
+impl Default for LatheLimiter {
+    fn default() -> Self {
+        Self {
+            params: Arc::new(LimiterParams::default()),
+            meters: Arc::new(Meters::default()),
+            editor_state: editor::default_state(),
+            repaint: RepaintNotifier::new(),
+            dsp: None,
+        }
+    }
+}
+
+impl Plugin for LatheLimiter {
+    const NAME: &'static str = "Lathe Limiter";
+    const VENDOR: &'static str = "Lathe";
+    const URL: &'static str = "https://lathe.audio";
+    const EMAIL: &'static str = "dev@lathe.audio";
+    const VERSION: &'static str = env!("CARGO_PKG_VERSION");
+
+    const AUDIO_IO_LAYOUTS: &'static [AudioIOLayout] = &[
+        AudioIOLayout {
+            main_input_channels: NonZeroU32::new(2),
+            main_output_channels: NonZeroU32::new(2),
+            ..AudioIOLayout::const_default()
+        },
+        AudioIOLayout {
+            main_input_channels: NonZeroU32::new(1),
+            main_output_channels: NonZeroU32::new(1),
+            ..AudioIOLayout::const_default()
+        },
+    ];
+
+    const SAMPLE_ACCURATE_AUTOMATION: bool = true;
+
+    type Editor = EguiEditor<editor::LimiterEditor>;
+    type SysExMessage = ();
+    type BackgroundTask = ();
+
+    fn params(&self) -> Arc<dyn Params> {
+        self.params.clone()
+    }
+
+    fn editor(&mut self, _async_executor: AsyncExecutor<Self>) -> Option<Self::Editor> {
+        editor::create(
+            self.params.clone(),
+            self.meters.clone(),
+            self.editor_state.clone(),
+            self.repaint.clone(),
+        )
+    }
+
+    fn activate(
+        &mut self,
+        audio_io_layout: &AudioIOLayout,
+        buffer_config: &BufferConfig,
+        context: &mut impl ActivateContext<Self>,
+    ) -> bool {
+        let channels = audio_io_layout
+            .main_output_channels
+            .map(NonZeroU32::get)
+            .unwrap_or(2) as usize;
+        let sample_rate = buffer_config.sample_rate;
+        let limiter = Limiter::new(sample_rate, channels, self.params.settings());
+        context.set_latency_samples(limiter.latency());
+        self.meters
+            .latency_samples
+            .store(limiter.latency(), Ordering::Relaxed);
+        self.meters
+            .sample_rate
+            .store(sample_rate, Ordering::Relaxed);
+        self.dsp = Some(Dsp {
+            limiter,
+            output_meters: [
+                TruePeakDetector::new(sample_rate, Oversampling::X4),
+                TruePeakDetector::new(sample_rate, Oversampling::X4),
+            ],
+            history_interval: ((HISTORY_INTERVAL_S * sample_rate) as usize).max(1),
+            history_count: 0,
+            history_min_gain: 1.0,
+        });
+        true
+    }
+
+    fn reset(&mut self) {
+        if let Some(dsp) = &mut self.dsp {
+            dsp.limiter.reset();
+            dsp.output_meters
+                .iter_mut()
+                .for_each(TruePeakDetector::reset);
+        }
+    }
+
+    fn process(
+        &mut self,
+        buffer: &mut Buffer,
+        _aux: &mut AuxiliaryBuffers,
+        context: &mut impl ProcessContext<Self>,
+    ) -> ProcessStatus {
+        let Some(dsp) = &mut self.dsp else {
+            return ProcessStatus::Error("process() before activate()");
+        };
+        if dsp.limiter.set_settings(&self.params.settings()) {
+            context.set_latency_samples(dsp.limiter.latency());
+            self.meters
+                .latency_samples
+                .store(dsp.limiter.latency(), Ordering::Relaxed);
+        }
+        let metering = self.editor_state.is_open();
+        let channels = buffer.as_slice();
+        if metering {
+            let drive = dsp_core::db_to_gain(self.params.gain.input_gain.value());
+            for (channel, meter) in channels.iter().zip(&self.meters.input_peak) {
+                let peak = channel.iter().fold(0.0f32, |m, x| m.max(x.abs()));
+                raise(meter, peak * drive);
+            }
+        }
+
+        let stats = dsp.limiter.process(channels);
+
+        if metering {
+            let meters = &self.meters;
+            let ceiling = dsp_core::db_to_gain(self.params.gain.ceiling.value());
+            raise(
+                &meters.input_true_peak,
+                stats.input_peak_over_ceiling * ceiling,
+            );
+            lower(&meters.min_gain, stats.min_gain);
+            for ((channel, detector), (peak, true_peak)) in channels
+                .iter()
+                .zip(&mut dsp.output_meters)
+                .zip(meters.output_peak.iter().zip(&meters.output_true_peak))
+            {
+                raise(peak, channel.iter().fold(0.0f32, |m, x| m.max(x.abs())));
+                raise(true_peak, detector.block_peak(channel));
+            }
+            dsp.history_min_gain = dsp.history_min_gain.min(stats.min_gain);
+            dsp.history_count += channels.first().map_or(0, |c| c.len());
+            if dsp.history_count >= dsp.history_interval {
+                meters
+                    .reduction_history
+                    .push(gain_to_db(dsp.history_min_gain).min(0.0));
+                dsp.history_count = 0;
+                dsp.history_min_gain = 1.0;
+            }
+            self.repaint.request_repaint();
+        }
+        // After the input stops, the delayed audio still comes out for `latency` samples.
+        ProcessStatus::Tail(dsp.limiter.latency())
+    }
+}
+
+impl ClapPlugin for LatheLimiter {
+    const CLAP_ID: &'static str = "audio.lathe.limiter";
+    const CLAP_DESCRIPTION: Option<&'static str> =
+        Some("True-peak lookahead limiter with oversampled detection");
+    const CLAP_MANUAL_URL: Option<&'static str> = Some(Self::URL);
+    const CLAP_SUPPORT_URL: Option<&'static str> = None;
+    const CLAP_FEATURES: &'static [ClapFeature] = &[
+        ClapFeature::AudioEffect,
+        ClapFeature::Limiter,
+        ClapFeature::Mastering,
+        ClapFeature::Stereo,
+        ClapFeature::Mono,
+    ];
+}
+
+impl Vst3Plugin for LatheLimiter {
+    const VST3_CLASS_ID: [u8; 16] = *b"LatheLimiter0001";
+    const VST3_SUBCATEGORIES: &'static [Vst3SubCategory] = &[
+        Vst3SubCategory::Fx,
+        Vst3SubCategory::Dynamics,
+        Vst3SubCategory::Mastering,
+    ];
+}
+
+nice_export_clap!(LatheLimiter);
+nice_export_vst3!(LatheLimiter);

@@ -1,0 +1,11 @@
+//! Widgets and parameter helpers shared by every Lathe plugin's editor: level and gain-reduction
+//! meters with ballistics, history plots, labelled parameter rows, and the value formatters that
+//! give parameters their units and text entry ("-3 dB", "250 ms", "1.5 s", "50 %").
+
+pub mod format;
+pub mod meter;
+pub mod theme;
+
+pub use meter::{
+    gain_reduction_meter, history_plot, level_meter, Ballistics, MeterStyle, SharedHistory,
+};
