@@ -10,17 +10,30 @@ use std::time::Instant;
 const SAMPLE_RATE: f32 = 48_000.0;
 const BLOCK: usize = 64;
 
-fn signal() -> Vec<Vec<f32>> {
-    // Deterministic loud noise so the limiter is working all the time.
-    let mut state = 0x1234_5678_u32;
-    let mut next = move || {
+/// Deterministic white noise in [−1, 1).
+fn white(seed: u32) -> impl FnMut() -> f32 {
+    let mut state = seed;
+    move || {
         state ^= state << 13;
         state ^= state >> 17;
         state ^= state << 5;
         state as f32 / u32::MAX as f32 * 2.0 - 1.0
-    };
+    }
+}
+
+/// Worst case: full-scale white noise driven +6 dB, so the limiter works on every sample.
+fn worst_case() -> Vec<Vec<f32>> {
+    let mut next = white(0x1234_5678);
     (0..2)
         .map(|_| (0..48_000).map(|_| next()).collect())
+        .collect()
+}
+
+/// Programme-like: pink noise, peak-normalised and driven +3 dB, so that only its peaks are
+/// limited, as on a mastered mix.
+fn programme() -> Vec<Vec<f32>> {
+    (0..2)
+        .map(|c| dsp_core::noise::PinkNoise::generate(0x9e37_79b9 + c, 48_000, 1.0))
         .collect()
 }
 
@@ -33,9 +46,9 @@ fn configurations() -> [(&'static str, Oversampling); 4] {
     ]
 }
 
-fn limiter(oversampling: Oversampling) -> Limiter {
+fn limiter(oversampling: Oversampling, input_gain_db: f32) -> Limiter {
     let settings = LimiterSettings {
-        input_gain_db: 6.0,
+        input_gain_db,
         oversampling,
         ..LimiterSettings::default()
     };
@@ -53,12 +66,12 @@ fn process_second(limiter: &mut Limiter, input: &[Vec<f32>], work: &mut [Vec<f32
 }
 
 fn bench(c: &mut Criterion) {
-    let input = signal();
+    let input = worst_case();
     let mut work = input.clone();
-    let mut group = c.benchmark_group("limiter 48k stereo 64");
+    let mut group = c.benchmark_group("limiter 48k stereo 64 (worst case)");
     group.sample_size(20);
     for (name, oversampling) in configurations() {
-        let mut limiter = limiter(oversampling);
+        let mut limiter = limiter(oversampling, 6.0);
         group.bench_function(name, |b| {
             b.iter(|| process_second(&mut limiter, &input, &mut work))
         });
@@ -68,16 +81,24 @@ fn bench(c: &mut Criterion) {
 
 /// Best of several one-second runs, as ns per stereo frame and % of one core.
 fn summary() {
-    let input = signal();
-    let mut work = input.clone();
-    println!("\nLimiter, 48 kHz stereo, {BLOCK}-sample blocks (best of 15 runs of 1 s audio):");
+    for (signal, input, gain_db) in [
+        ("worst case: limiting every sample", worst_case(), 6.0),
+        ("programme: pink noise, peaks limited", programme(), 3.0),
+    ] {
+        summarise(signal, &input, gain_db);
+    }
+}
+
+fn summarise(signal: &str, input: &[Vec<f32>], input_gain_db: f32) {
+    let mut work = input.to_vec();
+    println!("\nLimiter, 48 kHz stereo, {BLOCK}-sample blocks, {signal} (best of 15 runs of 1 s):");
     for (name, oversampling) in configurations() {
-        let mut limiter = limiter(oversampling);
-        process_second(&mut limiter, &input, &mut work);
+        let mut limiter = limiter(oversampling, input_gain_db);
+        process_second(&mut limiter, input, &mut work);
         let best = (0..15)
             .map(|_| {
                 let start = Instant::now();
-                process_second(&mut limiter, &input, &mut work);
+                process_second(&mut limiter, input, &mut work);
                 start.elapsed().as_secs_f64()
             })
             .fold(f64::INFINITY, f64::min);

@@ -15,9 +15,11 @@
 pub mod db;
 pub mod delay;
 pub mod denormal;
+pub mod kernels;
 pub mod kweight;
 pub mod limiter;
 pub mod minmax;
+pub mod noise;
 pub mod oversampling;
 pub mod smoother;
 

@@ -20,8 +20,9 @@
 //!    hold keeps the gain flat across the span of the reconstruction filter a true-peak meter uses.
 //! 5. The audio is delayed by `latency = G + L − 1 + H` to line up with its gain.
 //!
-//! The ceiling gain itself goes through a delay line with the audio, so a ceiling change can never
-//! let a peak that was detected under the old ceiling through above the new one.
+//! The input gain as applied (`drive · ceiling`) goes through a delay line with the audio, so a
+//! ceiling change can never let a peak that was detected under the old ceiling through above the
+//! new one. Fully linked channels share one envelope.
 //!
 //! Auto release (program-dependent): a slow envelope follows the required gain with an attack of
 //! 3× and a release of 10× the set release time; the fast envelope releases towards the slow one
@@ -67,6 +68,8 @@ const TRUE_PEAK_MARGIN_DB: f32 = 0.1;
 /// at or below its requirement, so that the gain is flat across the main lobe of a meter's
 /// reconstruction filter (the BS.1770 filter spans ±6 samples).
 const TRUE_PEAK_HOLD: usize = 16;
+/// Smoothed values are computed this many samples at a time.
+const SUB_BLOCK: usize = 64;
 /// Smoothing time constant for gains and mixes.
 const SMOOTHING_MS: f32 = 10.0;
 /// Averaging time of the unity-gain listen loudness estimates.
@@ -171,14 +174,9 @@ impl Default for LimiterStats {
     }
 }
 
-/// Per-channel state.
+/// The gain envelope of one channel (or of both, when fully linked): hold, release, attack.
 #[derive(Clone, Debug)]
-struct Channel {
-    detector: TruePeakDetector,
-    /// Driven input, delayed by the latency.
-    wet_delay: DelayLine,
-    /// Raw input, delayed by the latency (bypass).
-    dry_delay: DelayLine,
+struct Envelope {
     /// Required gain held over the window.
     window_min: SlidingMin,
     /// Attack ramp: two cascaded moving averages (lengths `L1 + L2 − 1 = L`), an S-shaped ramp
@@ -186,10 +184,65 @@ struct Channel {
     /// linear ramp's.
     average: MovingAverage,
     average2: MovingAverage,
-    /// Released gain envelope (fast stage).
+    /// Released gain (fast stage).
     release: f32,
     /// Slow stage of the auto release.
     slow: f32,
+}
+
+impl Envelope {
+    fn reset(&mut self) {
+        self.window_min.reset();
+        self.average.reset();
+        self.average2.reset();
+        self.release = 1.0;
+        self.slow = 1.0;
+    }
+
+    /// Takes over another envelope's state without allocating.
+    fn copy_from(&mut self, other: &Envelope) {
+        self.window_min.copy_from(&other.window_min);
+        self.average.copy_from(&other.average);
+        self.average2.copy_from(&other.average2);
+        self.release = other.release;
+        self.slow = other.slow;
+    }
+
+    /// One sample: the required gain in, the gain to apply (to the delayed audio) out.
+    #[inline(always)]
+    fn process(&mut self, required: f32, poles: &ReleasePoles, auto_release: bool) -> f32 {
+        // Required gains never exceed 1 (see `SlidingMin::process_below`).
+        let held = self.window_min.process_below(required, 1.0);
+        let released = if auto_release {
+            self.slow = if held < self.slow {
+                held + (self.slow - held) * poles.slow_attack
+            } else {
+                1.0 - (1.0 - self.slow) * poles.slow_release
+            };
+            self.slow - (self.slow - self.release) * poles.release
+        } else {
+            1.0 - (1.0 - self.release) * poles.release
+        };
+        self.release = released.min(held);
+        self.average2.process(self.average.process(self.release))
+    }
+}
+
+/// Per-sample poles of the release stages.
+#[derive(Clone, Copy, Debug, Default)]
+struct ReleasePoles {
+    release: f32,
+    slow_attack: f32,
+    slow_release: f32,
+}
+
+/// Per-channel state.
+#[derive(Clone, Debug)]
+struct Channel {
+    detector: TruePeakDetector,
+    /// Raw input, delayed by the latency: the limited path and the bypass path both read it.
+    delay: DelayLine,
+    envelope: Envelope,
     /// Loudness weighting of input and output for unity-gain listen.
     k_in: KWeighting,
     k_out: KWeighting,
@@ -209,16 +262,16 @@ pub struct Limiter {
     hold: usize,
     detector_latency: usize,
 
-    /// Per-sample poles of the release stages.
-    release_pole: f32,
-    slow_attack_pole: f32,
-    slow_release_pole: f32,
+    poles: ReleasePoles,
+    /// Whether the channels ran as one envelope in the previous sample (fully linked).
+    was_linked: bool,
 
     /// `input gain / ceiling`, applied before detection.
     drive: Smoother,
-    /// Ceiling gain at the input side; delayed with the audio to the output.
+    /// Ceiling gain at the input side.
     ceiling: Smoother,
-    ceiling_delay: DelayLine,
+    /// `drive · ceiling` (the input gain as applied), delayed with the audio to the output.
+    scale_delay: DelayLine,
     /// Output trim gain.
     trim: Smoother,
     /// 1 = limiter output, 0 = bypassed (delayed input).
@@ -245,13 +298,14 @@ impl Limiter {
         let max_latency = oversampling::MAX_LATENCY + max_lookahead + TRUE_PEAK_HOLD;
         let channel = Channel {
             detector: TruePeakDetector::new(sample_rate, settings.oversampling),
-            wet_delay: DelayLine::new(max_latency, 0),
-            dry_delay: DelayLine::new(max_latency, 0),
-            window_min: SlidingMin::new(max_window, 1),
-            average: MovingAverage::new(max_lookahead, 1, 1.0),
-            average2: MovingAverage::new(max_lookahead, 1, 1.0),
-            release: 1.0,
-            slow: 1.0,
+            delay: DelayLine::new(max_latency, 0),
+            envelope: Envelope {
+                window_min: SlidingMin::new(max_window, 1),
+                average: MovingAverage::new(max_lookahead, 1, 1.0),
+                average2: MovingAverage::new(max_lookahead, 1, 1.0),
+                release: 1.0,
+                slow: 1.0,
+            },
             k_in: KWeighting::new(sample_rate as f64),
             k_out: KWeighting::new(sample_rate as f64),
         };
@@ -263,12 +317,11 @@ impl Limiter {
             lookahead: 1,
             hold: 0,
             detector_latency: 0,
-            release_pole: 0.0,
-            slow_attack_pole: 0.0,
-            slow_release_pole: 0.0,
+            poles: ReleasePoles::default(),
+            was_linked: true,
             drive: Smoother::new(sample_rate, SMOOTHING_MS, 1.0),
             ceiling: Smoother::new(sample_rate, SMOOTHING_MS, 1.0),
-            ceiling_delay: DelayLine::new(max_latency, 0),
+            scale_delay: DelayLine::new(max_latency, 0),
             trim: Smoother::new(sample_rate, SMOOTHING_MS, 1.0),
             active_mix: Smoother::new(sample_rate, SMOOTHING_MS, 1.0),
             listen_mix: Smoother::new(sample_rate, SMOOTHING_MS, 0.0),
@@ -305,10 +358,10 @@ impl Limiter {
     /// before switching).
     pub fn latency_for(sample_rate: f32, settings: &LimiterSettings) -> u32 {
         let settings = settings.clamped();
-        let factor = settings.oversampling.factor_at(sample_rate);
-        let hold = if factor > 1 { TRUE_PEAK_HOLD } else { 0 };
+        let detector = TruePeakDetector::latency_for(sample_rate, settings.oversampling);
+        let hold = if detector > 0 { TRUE_PEAK_HOLD } else { 0 };
         let lookahead = ms_to_samples(sample_rate, settings.lookahead_ms);
-        (oversampling::latency_for_factor(factor) + lookahead - 1 + hold) as u32
+        (detector + lookahead - 1 + hold) as u32
     }
 
     /// Applies new settings. Gains, release, link, listen and bypass change smoothly. A change of
@@ -349,15 +402,14 @@ impl Limiter {
         };
         let latency = self.latency() as usize;
         let window = self.lookahead + 2 * self.hold;
+        let (first, second) = split_ramp(self.lookahead);
         for channel in &mut self.channels {
-            channel.wet_delay.set_delay(latency);
-            channel.dry_delay.set_delay(latency);
-            channel.window_min.set_window(window);
-            let (first, second) = split_ramp(self.lookahead);
-            channel.average.set_window(first);
-            channel.average2.set_window(second);
+            channel.delay.set_delay(latency);
+            channel.envelope.window_min.set_window(window);
+            channel.envelope.average.set_window(first);
+            channel.envelope.average2.set_window(second);
         }
-        self.ceiling_delay.set_delay(latency);
+        self.scale_delay.set_delay(latency);
     }
 
     /// Sets the smoother targets and per-sample poles from the settings.
@@ -370,9 +422,11 @@ impl Limiter {
         self.active_mix.set_target(if s.bypass { 0.0 } else { 1.0 });
         self.listen_mix.set_target(if s.listen { 1.0 } else { 0.0 });
         let pole = |ms: f32| (-1.0 / (ms * 0.001 * self.sample_rate)).exp();
-        self.release_pole = pole(s.release_ms);
-        self.slow_attack_pole = pole(3.0 * s.release_ms);
-        self.slow_release_pole = pole(10.0 * s.release_ms);
+        self.poles = ReleasePoles {
+            release: pole(s.release_ms),
+            slow_attack: pole(3.0 * s.release_ms),
+            slow_release: pole(10.0 * s.release_ms),
+        };
         self.listen_pole =
             (-1.0 / (LISTEN_AVERAGE_MS as f64 * 0.001 * self.sample_rate as f64)).exp();
     }
@@ -401,15 +455,10 @@ impl Limiter {
     pub fn reset(&mut self) {
         for channel in &mut self.channels {
             channel.detector.reset();
-            channel.wet_delay.reset();
-            channel.dry_delay.reset();
-            channel.window_min.reset();
-            channel.average.reset();
-            channel.average2.reset();
-            channel.release = 1.0;
-            channel.slow = 1.0;
+            channel.delay.reset();
+            channel.envelope.reset();
         }
-        self.ceiling_delay.reset();
+        self.scale_delay.reset();
         self.restart_listen();
         self.jump_to_targets();
     }
@@ -449,73 +498,108 @@ impl Limiter {
         }
         self.listen_running = listen_active;
 
-        for i in 0..len {
-            let drive = self.drive.tick();
-            let ceiling_out = self.ceiling_delay.process(self.ceiling.tick());
-            let trim = self.trim.tick();
-            let active = self.active_mix.tick();
-            let listen_mix = self.listen_mix.tick();
-            let listen_gain = self.listen_gain.tick();
-
-            // Detection: required gain per channel, then linking.
-            let mut required = [1.0f32; MAX_CHANNELS];
-            let mut driven = [0.0f32; MAX_CHANNELS];
-            let mut dry = [0.0f32; MAX_CHANNELS];
-            for c in 0..num_channels {
-                let (x, bad) = sanitize(channels[c][i]);
-                stats.non_finite += bad as u32;
-                dry[c] = x;
-                let y = x * drive;
-                driven[c] = y;
-                stats.input_peak = stats.input_peak.max(y.abs());
-                let peak = self.channels[c].detector.process(y);
-                stats.input_peak_over_ceiling = stats.input_peak_over_ceiling.max(peak);
-                if peak > detection_limit {
-                    required[c] = detection_limit / peak;
-                }
+        // Fully linked channels share one envelope: compute it once. When linking is relaxed, the
+        // other channels continue from the shared envelope's state.
+        let linked = link >= 1.0 || num_channels == 1;
+        if !linked && self.was_linked {
+            let (first, rest) = self.channels.split_at_mut(1);
+            for channel in rest {
+                channel.envelope.copy_from(&first[0].envelope);
             }
-            let smallest = required[..num_channels]
-                .iter()
-                .fold(1.0f32, |m, &r| m.min(r));
+        }
+        self.was_linked = linked;
+        let poles = self.poles;
 
-            let mut loud_in = 0.0f64;
-            let mut loud_out = 0.0f64;
-            for c in 0..num_channels {
-                let ch = &mut self.channels[c];
-                let linked = required[c] + link * (smallest - required[c]);
-                let held = ch.window_min.process(linked);
-                let released = if auto_release {
-                    ch.slow = if held < ch.slow {
-                        held + (ch.slow - held) * self.slow_attack_pole
-                    } else {
-                        1.0 - (1.0 - ch.slow) * self.slow_release_pole
-                    };
-                    ch.slow - (ch.slow - ch.release) * self.release_pole
+        // Smoothed values are produced a sub-block at a time (a constant fill once settled).
+        let mut sub_start = 0;
+        while sub_start < len {
+            let sub_len = (len - sub_start).min(SUB_BLOCK);
+            let mut drives = [0.0f32; SUB_BLOCK];
+            let mut ceilings = [0.0f32; SUB_BLOCK];
+            let mut trims = [0.0f32; SUB_BLOCK];
+            let mut actives = [0.0f32; SUB_BLOCK];
+            let mut listen_mixes = [0.0f32; SUB_BLOCK];
+            let mut listen_gains = [0.0f32; SUB_BLOCK];
+            self.drive.fill(&mut drives[..sub_len]);
+            self.ceiling.fill(&mut ceilings[..sub_len]);
+            self.trim.fill(&mut trims[..sub_len]);
+            self.active_mix.fill(&mut actives[..sub_len]);
+            self.listen_mix.fill(&mut listen_mixes[..sub_len]);
+            self.listen_gain.fill(&mut listen_gains[..sub_len]);
+            for j in 0..sub_len {
+                let i = sub_start + j;
+                let drive = drives[j];
+                let scale_out = self.scale_delay.process(drive * ceilings[j]);
+                let trim = trims[j];
+                let active = actives[j];
+                let listen_mix = listen_mixes[j];
+                let listen_gain = listen_gains[j];
+
+                // Detection: required gain per channel; the audio goes into the delay.
+                let mut required = [1.0f32; MAX_CHANNELS];
+                let mut delayed = [0.0f32; MAX_CHANNELS];
+                let mut dry = [0.0f32; MAX_CHANNELS];
+                for c in 0..num_channels {
+                    let (x, bad) = sanitize(channels[c][i]);
+                    stats.non_finite += bad as u32;
+                    dry[c] = x;
+                    let channel = &mut self.channels[c];
+                    delayed[c] = channel.delay.process(x);
+                    let y = x * drive;
+                    stats.input_peak = stats.input_peak.max(y.abs());
+                    let peak = channel.detector.process(y);
+                    stats.input_peak_over_ceiling = stats.input_peak_over_ceiling.max(peak);
+                    if peak > detection_limit {
+                        required[c] = detection_limit / peak;
+                    }
+                }
+                let smallest = required[..num_channels]
+                    .iter()
+                    .fold(1.0f32, |m, &r| m.min(r));
+
+                // Linking mixes each requirement with the smallest: the result stays ≤ each
+                // channel's own requirement.
+                let mut gains = [1.0f32; MAX_CHANNELS];
+                if linked {
+                    let gain = self.channels[0]
+                        .envelope
+                        .process(smallest, &poles, auto_release);
+                    gains = [gain; MAX_CHANNELS];
                 } else {
-                    1.0 - (1.0 - ch.release) * self.release_pole
-                };
-                ch.release = released.min(held);
-                let gain = ch.average2.process(ch.average.process(ch.release));
-                stats.min_gain = stats.min_gain.min(gain);
-
-                let limited = ch.wet_delay.process(driven[c]) * gain * ceiling_out * trim;
-                let bypassed = ch.dry_delay.process(dry[c]);
-                let mut out = limited;
-                if listen_active {
-                    let weighted_in = ch.k_in.process(dry[c] as f64);
-                    let weighted_out = ch.k_out.process(limited as f64);
-                    loud_in += weighted_in * weighted_in;
-                    loud_out += weighted_out * weighted_out;
-                    out = limited * (1.0 + listen_mix * (listen_gain - 1.0));
+                    for c in 0..num_channels {
+                        let linked_required = required[c] + link * (smallest - required[c]);
+                        gains[c] = self.channels[c].envelope.process(
+                            linked_required,
+                            &poles,
+                            auto_release,
+                        );
+                    }
                 }
-                channels[c][i] = bypassed + active * (out - bypassed);
-            }
 
-            if listen_active {
-                let pole = self.listen_pole;
-                self.listen_ms_in = loud_in + pole * (self.listen_ms_in - loud_in);
-                self.listen_ms_out = loud_out + pole * (self.listen_ms_out - loud_out);
+                let mut loud_in = 0.0f64;
+                let mut loud_out = 0.0f64;
+                for c in 0..num_channels {
+                    stats.min_gain = stats.min_gain.min(gains[c]);
+                    let limited = delayed[c] * scale_out * gains[c] * trim;
+                    let mut out = limited;
+                    if listen_active {
+                        let channel = &mut self.channels[c];
+                        let weighted_in = channel.k_in.process(dry[c] as f64);
+                        let weighted_out = channel.k_out.process(limited as f64);
+                        loud_in += weighted_in * weighted_in;
+                        loud_out += weighted_out * weighted_out;
+                        out = limited * (1.0 + listen_mix * (listen_gain - 1.0));
+                    }
+                    channels[c][i] = delayed[c] + active * (out - delayed[c]);
+                }
+
+                if listen_active {
+                    let pole = self.listen_pole;
+                    self.listen_ms_in = loud_in + pole * (self.listen_ms_in - loud_in);
+                    self.listen_ms_out = loud_out + pole * (self.listen_ms_out - loud_out);
+                }
             }
+            sub_start += sub_len;
         }
 
         if listen_active {

@@ -40,6 +40,16 @@ impl SlidingMin {
         self.window
     }
 
+    /// Takes over `other`'s window and contents without allocating (same capacity required).
+    pub fn copy_from(&mut self, other: &Self) {
+        self.values.copy_from_slice(&other.values);
+        self.indices.copy_from_slice(&other.indices);
+        self.head = other.head;
+        self.len = other.len;
+        self.window = other.window;
+        self.now = other.now;
+    }
+
     pub fn reset(&mut self) {
         self.head = 0;
         self.len = 0;
@@ -48,26 +58,53 @@ impl SlidingMin {
 
     /// Pushes `value` and returns the minimum of the last `window` values pushed (fewer just
     /// after a reset).
+    /// Ring position `offset` places after the head (`offset` < capacity), without a division.
+    #[inline]
+    fn slot(&self, offset: usize) -> usize {
+        let slot = self.head + offset;
+        if slot >= self.values.len() {
+            slot - self.values.len()
+        } else {
+            slot
+        }
+    }
+
+    /// Like [`SlidingMin::process`] for inputs that never exceed `ceiling`: a value equal to the
+    /// ceiling can never be a window's minimum while anything smaller is in the window, and an
+    /// empty window's minimum is the ceiling, so such values are not stored. Identical results,
+    /// much cheaper when most inputs sit at the ceiling (a limiter's "no reduction needed").
+    #[inline]
+    pub fn process_below(&mut self, value: f32, ceiling: f32) -> f32 {
+        if value < ceiling {
+            return self.process(value);
+        }
+        let oldest_allowed = (self.now + 1).saturating_sub(self.window as u64);
+        while self.len > 0 && self.indices[self.head] < oldest_allowed {
+            self.head = self.slot(1);
+            self.len -= 1;
+        }
+        self.now += 1;
+        if self.len > 0 {
+            self.values[self.head]
+        } else {
+            ceiling
+        }
+    }
+
     #[inline]
     pub fn process(&mut self, value: f32) -> f32 {
-        let capacity = self.values.len();
         // Drop candidates that can never be the minimum again.
-        while self.len > 0 {
-            let back = (self.head + self.len - 1) % capacity;
-            if self.values[back] >= value {
-                self.len -= 1;
-            } else {
-                break;
-            }
+        while self.len > 0 && self.values[self.slot(self.len - 1)] >= value {
+            self.len -= 1;
         }
-        let slot = (self.head + self.len) % capacity;
+        let slot = self.slot(self.len);
         self.values[slot] = value;
         self.indices[slot] = self.now;
         self.len += 1;
         // Drop the front once it has left the window.
         let oldest_allowed = (self.now + 1).saturating_sub(self.window as u64);
         while self.indices[self.head] < oldest_allowed {
-            self.head = (self.head + 1) % capacity;
+            self.head = self.slot(1);
             self.len -= 1;
         }
         self.now += 1;
@@ -82,6 +119,8 @@ pub struct MovingAverage {
     buffer: Vec<f32>,
     pos: usize,
     window: usize,
+    /// `1 / window`, so averaging is a multiplication.
+    inverse_window: f64,
     sum: f64,
     /// Value the history is filled with on reset.
     rest: f32,
@@ -95,6 +134,7 @@ impl MovingAverage {
             buffer: vec![rest; max_window.max(1)],
             pos: 0,
             window: window.clamp(1, max_window.max(1)),
+            inverse_window: 1.0,
             sum: 0.0,
             rest,
         };
@@ -112,21 +152,35 @@ impl MovingAverage {
         self.window
     }
 
+    /// Takes over `other`'s window and contents without allocating (same capacity required).
+    pub fn copy_from(&mut self, other: &Self) {
+        self.buffer.copy_from_slice(&other.buffer);
+        self.pos = other.pos;
+        self.window = other.window;
+        self.inverse_window = other.inverse_window;
+        self.sum = other.sum;
+    }
+
     pub fn reset(&mut self) {
         self.buffer[..self.window].fill(self.rest);
         self.pos = 0;
         self.sum = self.rest as f64 * self.window as f64;
+        self.inverse_window = 1.0 / self.window as f64;
     }
 
     #[inline]
     pub fn process(&mut self, value: f32) -> f32 {
+        // At rest (every value in the window equals `rest`) and fed `rest`, nothing changes.
+        if value == self.rest && self.sum == self.rest as f64 * self.window as f64 {
+            return self.rest;
+        }
         self.sum += value as f64 - self.buffer[self.pos] as f64;
         self.buffer[self.pos] = value;
         self.pos += 1;
         if self.pos == self.window {
             self.pos = 0;
         }
-        (self.sum / self.window as f64) as f32
+        (self.sum * self.inverse_window) as f32
     }
 }
 
@@ -136,6 +190,19 @@ mod tests {
     use proptest::prelude::*;
 
     proptest! {
+        /// Skipping values at the ceiling gives exactly the plain sliding minimum.
+        #[test]
+        fn process_below_equals_process(
+            values in proptest::collection::vec(prop_oneof![Just(1.0f32), 0.0f32..1.0], 1..400),
+            window in 1usize..40,
+        ) {
+            let mut plain = SlidingMin::new(64, window);
+            let mut skipping = SlidingMin::new(64, window);
+            for &value in &values {
+                prop_assert_eq!(plain.process(value), skipping.process_below(value, 1.0));
+            }
+        }
+
         #[test]
         fn sliding_min_matches_brute_force(
             values in proptest::collection::vec(-10.0f32..10.0, 1..400),

@@ -63,12 +63,19 @@ pub const STAGE1_TAPS: usize = 96;
 const STAGE1_BETA: f64 = 6.0;
 /// Stage 2 (2x → N·x): taps per branch. After stage 1 the content lies below a quarter of the 2x
 /// rate, so short branches interpolate it to within 0.01 dB.
-pub const STAGE2_TAPS: usize = 12;
+pub const STAGE2_TAPS: usize = 16;
 const STAGE2_BETA: f64 = 7.0;
 /// Largest stage-2 factor (16x overall).
 const STAGE2_MAX_FACTOR: usize = 8;
-/// Input history kept for the standard's filter.
+/// Input history kept for stage 1 and the standard's filter.
 const INPUT_HISTORY: usize = STAGE1_TAPS;
+/// Latency of the two-stage interpolator: stage 1 delays by half its length, stage 2 by half its
+/// length at the 2x rate.
+const TWO_STAGE_LATENCY: usize = STAGE1_TAPS / 2 + STAGE2_TAPS / 4;
+/// Latency of the standard's filter alone: its centre lies between taps 5 and 6.
+const STANDARD_LATENCY: usize = 6;
+/// The largest detector latency of any setting.
+pub const MAX_LATENCY: usize = TWO_STAGE_LATENCY;
 
 /// ITU-R BS.1770-4 Annex 2: the 48-tap interpolation filter of the 4x true-peak meter, one row
 /// per phase, as printed (phases 2 and 3 are phases 1 and 0 reversed).
@@ -174,19 +181,6 @@ fn design(factor: usize, taps: usize, beta: f64, coeffs: &mut [f32]) {
     }
 }
 
-/// The detector latency for an overall interpolation factor.
-pub fn latency_for_factor(factor: usize) -> usize {
-    match factor {
-        0 | 1 => 0,
-        2 => STAGE1_TAPS / 2,
-        // Stage 2 delays by STAGE2_TAPS / 2 samples of the 2x rate.
-        _ => STAGE1_TAPS / 2 + STAGE2_TAPS / 4,
-    }
-}
-
-/// The largest detector latency of any setting.
-pub const MAX_LATENCY: usize = STAGE1_TAPS / 2 + STAGE2_TAPS / 4;
-
 /// A history of the newest `N` samples, newest first, stored twice so that it can always be read
 /// as one contiguous slice.
 #[derive(Clone, Debug)]
@@ -228,25 +222,58 @@ impl History {
     }
 }
 
-#[inline]
-fn dot(a: &[f32], b: &[f32]) -> f32 {
-    a.iter().zip(b).map(|(x, y)| x * y).sum()
+use crate::kernels::{dot, max_abs_phases};
+
+/// How the detector estimates the peak at the current setting and rate.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Mode {
+    /// |x|: no interpolation, no latency.
+    SamplePeak,
+    /// The BS.1770-4 4x filter alone (the "4x" setting): exactly what a standard meter reads.
+    Standard,
+    /// Stage 1 (2x), then `stage2_factor` branches, and the standard's filter as well.
+    TwoStage { stage2_factor: usize },
+}
+
+impl Mode {
+    fn new(sample_rate: f32, oversampling: Oversampling) -> Self {
+        let factor = oversampling.factor_at(sample_rate);
+        match (oversampling, factor) {
+            (_, 1) | (Oversampling::Off, _) => Mode::SamplePeak,
+            (Oversampling::X4, _) => Mode::Standard,
+            (_, factor) => Mode::TwoStage {
+                stage2_factor: factor / 2,
+            },
+        }
+    }
+
+    fn latency(self) -> usize {
+        match self {
+            Mode::SamplePeak => 0,
+            Mode::Standard => STANDARD_LATENCY,
+            Mode::TwoStage { .. } => TWO_STAGE_LATENCY,
+        }
+    }
 }
 
 /// True-peak detector: for each input sample it returns the largest magnitude of the band-limited
 /// signal between the input `latency()` samples earlier and the one after it.
 ///
-/// Two stages: a steep 2x half-band interpolator, then `factor/2` branches on the 2x signal. The
-/// standard's own 4x filter is evaluated as well (see the module docs) whenever the factor is above
-/// 1, and the larger reading wins.
+/// "4x" is the BS.1770-4 filter itself. 8x and 16x use two stages, a steep 2x half-band
+/// interpolator and then `factor/2` branches on the 2x signal, and evaluate the standard's filter
+/// as well (see the module docs); the larger reading wins.
 #[derive(Clone, Debug)]
 pub struct TruePeakDetector {
-    /// Overall interpolation factor (1 = sample peak).
-    factor: usize,
+    mode: Mode,
     /// Stage-1 half-sample branch.
     stage1: Vec<f32>,
-    /// Stage-2 coefficients, tap-major, capacity for the largest factor.
+    /// Stage-2 coefficients, tap-major (`stage2[t·P + p]`, `P` the branch count rounded up to 4,
+    /// extra branches zero), capacity for the largest factor.
     stage2: Vec<f32>,
+    /// Branches per tap in `stage2` (a multiple of 4).
+    stage2_stride: usize,
+    /// The standard's four phases, tap-major (`standard[t·4 + p]`).
+    standard: [f32; 48],
     input: History,
     doubled: History,
 }
@@ -259,10 +286,18 @@ impl TruePeakDetector {
         design(2, STAGE1_TAPS, STAGE1_BETA, &mut stage1);
         // Keep only the half-sample branch (branch 1); branch 0 is a pure delay.
         let stage1 = stage1.chunks_exact(2).map(|pair| pair[1]).collect();
+        let mut standard = [0.0f32; 48];
+        for (p, phase) in BS1770_PHASES.iter().enumerate() {
+            for (t, &c) in phase.iter().enumerate() {
+                standard[t * 4 + p] = c;
+            }
+        }
         let mut detector = Self {
-            factor: 1,
+            mode: Mode::SamplePeak,
             stage1,
             stage2: vec![0.0; STAGE2_MAX_FACTOR * STAGE2_TAPS],
+            stage2_stride: 4,
+            standard,
             input: History::new(INPUT_HISTORY),
             doubled: History::new(STAGE2_TAPS),
         };
@@ -270,29 +305,49 @@ impl TruePeakDetector {
         detector
     }
 
+    /// The latency a detector at this rate and setting has.
+    pub fn latency_for(sample_rate: f32, oversampling: Oversampling) -> usize {
+        Mode::new(sample_rate, oversampling).latency()
+    }
+
     /// Re-designs the filters for a new setting or sample rate and clears the history.
     pub fn set_oversampling(&mut self, sample_rate: f32, oversampling: Oversampling) {
-        self.factor = oversampling.factor_at(sample_rate);
-        let stage2_factor = self.factor / 2;
-        if stage2_factor > 1 {
-            design(
-                stage2_factor,
-                STAGE2_TAPS,
-                STAGE2_BETA,
-                &mut self.stage2[..stage2_factor * STAGE2_TAPS],
-            );
+        self.mode = Mode::new(sample_rate, oversampling);
+        if let Mode::TwoStage { stage2_factor } = self.mode {
+            if stage2_factor > 1 {
+                let mut designed = [0.0f32; STAGE2_MAX_FACTOR * STAGE2_TAPS];
+                let len = stage2_factor * STAGE2_TAPS;
+                design(
+                    stage2_factor,
+                    STAGE2_TAPS,
+                    STAGE2_BETA,
+                    &mut designed[..len],
+                );
+                let stride = stage2_factor.next_multiple_of(4);
+                self.stage2_stride = stride;
+                self.stage2.fill(0.0);
+                for t in 0..STAGE2_TAPS {
+                    for p in 0..stage2_factor {
+                        self.stage2[t * stride + p] = designed[t * stage2_factor + p];
+                    }
+                }
+            }
         }
         self.reset();
     }
 
-    /// The interpolation factor in use.
+    /// The overall interpolation factor in use (1 = sample peak).
     pub fn factor(&self) -> usize {
-        self.factor
+        match self.mode {
+            Mode::SamplePeak => 1,
+            Mode::Standard => 4,
+            Mode::TwoStage { stage2_factor } => 2 * stage2_factor,
+        }
     }
 
     /// Samples between an input sample and the output that describes it.
     pub fn latency(&self) -> usize {
-        latency_for_factor(self.factor)
+        self.mode.latency()
     }
 
     pub fn reset(&mut self) {
@@ -304,50 +359,49 @@ impl TruePeakDetector {
     /// one after it.
     #[inline]
     pub fn process(&mut self, input: f32) -> f32 {
-        match self.factor {
-            1 => input.abs(),
-            2 => self.detect::<1>(input),
-            4 => self.detect::<2>(input),
-            8 => self.detect::<4>(input),
-            _ => self.detect::<8>(input),
+        match self.mode {
+            Mode::SamplePeak => input.abs(),
+            Mode::Standard => {
+                self.input.push(input);
+                self.standard_peak(0)
+            }
+            Mode::TwoStage { stage2_factor } => {
+                self.input.push(input);
+                let peak = self.two_stage_peak(stage2_factor);
+                let standard = self.standard_peak(TWO_STAGE_LATENCY - STANDARD_LATENCY);
+                if standard > peak {
+                    standard
+                } else {
+                    peak
+                }
+            }
         }
     }
 
-    /// Stage 1, then `N` stage-2 branches on each of the two 2x samples, then the standard filter.
+    /// The standard's four phases on the input history starting `offset` samples back, and the
+    /// sample they start from.
     #[inline]
-    fn detect<const N: usize>(&mut self, input: f32) -> f32 {
-        self.input.push(input);
+    fn standard_peak(&self, offset: usize) -> f32 {
+        let window = &self.input.slice()[offset..offset + 12];
+        max_abs_phases::<12>(&self.standard, window, 4, window[STANDARD_LATENCY].abs())
+    }
+
+    /// Stage 1, then the stage-2 branches on each of the two new 2x samples.
+    #[inline]
+    fn two_stage_peak(&mut self, stage2_factor: usize) -> f32 {
         let history = self.input.slice();
         // The 2x samples: the input delayed by STAGE1_TAPS / 2, then the half-sample point after it.
         let on_sample = history[STAGE1_TAPS / 2];
         let half_sample = dot(&self.stage1, &history[..STAGE1_TAPS]);
-        let mut peak = 0.0f32;
-        if N == 1 {
-            peak = on_sample.abs().max(half_sample.abs());
-        } else {
-            for doubled in [on_sample, half_sample] {
-                self.doubled.push(doubled);
-                let recent = self.doubled.slice();
-                let mut acc = [0.0f32; N];
-                for (taps, &x) in self.stage2[..N * STAGE2_TAPS].chunks_exact(N).zip(recent) {
-                    for (a, &c) in acc.iter_mut().zip(taps) {
-                        *a += c * x;
-                    }
-                }
-                peak = acc.iter().fold(peak, |m, &y| m.max(y.abs()));
-            }
+        if stage2_factor == 1 {
+            return on_sample.abs().max(half_sample.abs());
         }
-        // The standard's filter, centred on the same input sample (its centre lies between taps 5
-        // and 6, so it starts 6 samples after the sample it describes).
-        let latency = self.latency();
-        let window = &self.input.slice()[latency - 6..latency + 6];
-        let mut standard = [0.0f32; 4];
-        for (t, &x) in window.iter().enumerate() {
-            for (s, phase) in standard.iter_mut().zip(&BS1770_PHASES) {
-                *s += phase[t] * x;
-            }
-        }
-        standard.iter().fold(peak, |m, &y| m.max(y.abs()))
+        let stride = self.stage2_stride;
+        let coeffs = &self.stage2[..stride * STAGE2_TAPS];
+        self.doubled.push(on_sample);
+        let peak = max_abs_phases::<STAGE2_TAPS>(coeffs, self.doubled.slice(), stride, 0.0);
+        self.doubled.push(half_sample);
+        max_abs_phases::<STAGE2_TAPS>(coeffs, self.doubled.slice(), stride, peak)
     }
 
     /// The largest true peak of a whole block (for meters); the last `latency()` samples of the

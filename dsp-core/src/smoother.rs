@@ -82,6 +82,20 @@ impl Smoother {
     }
 }
 
+impl Smoother {
+    /// Fills `out` with the next `out.len()` values (a constant fill when settled).
+    #[inline]
+    pub fn fill(&mut self, out: &mut [f32]) {
+        if self.is_settled() {
+            out.fill(self.current);
+        } else {
+            for value in out {
+                *value = self.tick();
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -110,6 +124,21 @@ mod tests {
         }
         assert!(smoother.is_settled());
         assert_eq!(smoother.current(), 0.25);
+    }
+
+    #[test]
+    fn fill_equals_ticking() {
+        let mut a = Smoother::new(48_000.0, 5.0, 0.0);
+        let mut b = a.clone();
+        a.set_target(1.0);
+        b.set_target(1.0);
+        let mut block = [0.0f32; 1000];
+        for _ in 0..300 {
+            a.fill(&mut block);
+            for &v in &block {
+                assert_eq!(v, b.tick());
+            }
+        }
     }
 
     #[test]

@@ -167,26 +167,9 @@ pub fn sine(sample_rate: f64, hz: f64, phase: f64, amplitude: f64, len: usize) -
         .collect()
 }
 
-/// Pink noise (Paul Kellet's refined filter on white noise), scaled to the given peak.
+/// Pink noise scaled to the given peak.
 pub fn pink_noise(len: usize, peak: f64, seed: u64) -> Vec<f32> {
-    let mut noise = Noise::new(seed);
-    let mut b = [0.0f64; 7];
-    let raw: Vec<f64> = (0..len)
-        .map(|_| {
-            let white = noise.next();
-            b[0] = 0.99886 * b[0] + white * 0.0555179;
-            b[1] = 0.99332 * b[1] + white * 0.0750759;
-            b[2] = 0.96900 * b[2] + white * 0.1538520;
-            b[3] = 0.86650 * b[3] + white * 0.3104856;
-            b[4] = 0.55000 * b[4] + white * 0.5329522;
-            b[5] = -0.7616 * b[5] - white * 0.0168980;
-            let pink = b[0] + b[1] + b[2] + b[3] + b[4] + b[5] + b[6] + white * 0.5362;
-            b[6] = white * 0.115926;
-            pink
-        })
-        .collect();
-    let max = raw.iter().fold(0.0f64, |m, &x| m.max(x.abs()));
-    raw.iter().map(|&x| (x / max * peak) as f32).collect()
+    dsp_core::noise::PinkNoise::generate(seed, len, peak)
 }
 
 /// Drum-like bursts: decaying low sine thumps plus noise, hard-clipped at ±1 (a clipped mix).

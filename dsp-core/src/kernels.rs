@@ -1,0 +1,184 @@
+//! Inner loops shared by the processors, each with a plain scalar reference. Where a SIMD version
+//! exists it is tested against the reference at many lengths and offsets.
+
+/// Dot product of `a` and the first `a.len()` samples of `b`; `a.len()` is a multiple of 8.
+#[inline]
+pub fn dot(a: &[f32], b: &[f32]) -> f32 {
+    debug_assert!(a.len().is_multiple_of(8) && b.len() >= a.len());
+    #[cfg(target_arch = "x86_64")]
+    {
+        // SAFETY: SSE2 is part of the x86_64 baseline; the lengths are checked above and the
+        // loads are unaligned loads within the slices.
+        unsafe { dot_sse2(a, &b[..a.len()]) }
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        dot_scalar(a, &b[..a.len()])
+    }
+}
+
+/// The reference: eight partial sums, combined pairwise.
+pub fn dot_scalar(a: &[f32], b: &[f32]) -> f32 {
+    let mut lanes = [0.0f32; 8];
+    for (x, y) in a.chunks_exact(8).zip(b.chunks_exact(8)) {
+        for k in 0..8 {
+            lanes[k] += x[k] * y[k];
+        }
+    }
+    ((lanes[0] + lanes[4]) + (lanes[1] + lanes[5]))
+        + ((lanes[2] + lanes[6]) + (lanes[3] + lanes[7]))
+}
+
+/// Two 4-lane accumulators, the same partial sums as the reference.
+#[cfg(target_arch = "x86_64")]
+#[inline]
+unsafe fn dot_sse2(a: &[f32], b: &[f32]) -> f32 {
+    use std::arch::x86_64::*;
+    let chunks = a.len() / 8;
+    let (pa, pb) = (a.as_ptr(), b.as_ptr());
+    // SAFETY: every load reads 4 floats at offsets below `8 · chunks <= a.len() == b.len()`.
+    unsafe {
+        let mut low = _mm_setzero_ps();
+        let mut high = _mm_setzero_ps();
+        for i in 0..chunks {
+            let offset = i * 8;
+            low = _mm_add_ps(
+                low,
+                _mm_mul_ps(_mm_loadu_ps(pa.add(offset)), _mm_loadu_ps(pb.add(offset))),
+            );
+            high = _mm_add_ps(
+                high,
+                _mm_mul_ps(
+                    _mm_loadu_ps(pa.add(offset + 4)),
+                    _mm_loadu_ps(pb.add(offset + 4)),
+                ),
+            );
+        }
+        // lanes[k] + lanes[k + 4], then pairwise, as in the reference.
+        let sum = _mm_add_ps(low, high);
+        let pairs = _mm_add_ps(sum, _mm_shuffle_ps(sum, sum, 0b10_11_00_01));
+        _mm_cvtss_f32(_mm_add_ss(pairs, _mm_movehl_ps(pairs, pairs)))
+    }
+}
+
+/// Largest magnitude over `phases` FIR outputs of `TAPS` taps that share one input history: phase
+/// `p` is `Σ_t coeffs[t·phases + p] · history[t]` (tap-major coefficients, `phases` a multiple of
+/// 4, each sum taken in tap order). Starts from `floor`. `TAPS` is a constant so the tap loop
+/// unrolls.
+#[inline]
+pub fn max_abs_phases<const TAPS: usize>(
+    coeffs: &[f32],
+    history: &[f32],
+    phases: usize,
+    floor: f32,
+) -> f32 {
+    assert!(phases.is_multiple_of(4) && coeffs.len() >= TAPS * phases && history.len() >= TAPS);
+    #[cfg(target_arch = "x86_64")]
+    {
+        // SAFETY: SSE2 is part of the x86_64 baseline; lengths are checked above.
+        unsafe { max_abs_phases_sse2::<TAPS>(coeffs, history, phases, floor) }
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        max_abs_phases_scalar(&coeffs[..TAPS * phases], &history[..TAPS], phases, floor)
+    }
+}
+
+/// The reference for [`max_abs_phases`].
+pub fn max_abs_phases_scalar(coeffs: &[f32], history: &[f32], phases: usize, floor: f32) -> f32 {
+    let mut peak = floor;
+    for p in 0..phases {
+        let mut sum = 0.0f32;
+        for (taps, &x) in coeffs.chunks_exact(phases).zip(history) {
+            sum += taps[p] * x;
+        }
+        if sum.abs() > peak {
+            peak = sum.abs();
+        }
+    }
+    peak
+}
+
+#[cfg(target_arch = "x86_64")]
+#[inline(always)]
+unsafe fn max_abs_phases_sse2<const TAPS: usize>(
+    coeffs: &[f32],
+    history: &[f32],
+    phases: usize,
+    floor: f32,
+) -> f32 {
+    use std::arch::x86_64::*;
+    // SAFETY: loads read 4 floats at `t·phases + 4g` with `4g + 4 <= phases` and `t < TAPS`,
+    // inside `coeffs` (checked by the caller); `history` holds at least TAPS samples.
+    unsafe {
+        let sign_mask = _mm_castsi128_ps(_mm_set1_epi32(0x7fff_ffff));
+        let mut peak = _mm_set1_ps(floor);
+        let h = history.as_ptr();
+        let mut group = 0;
+        while group < phases {
+            let mut acc = _mm_setzero_ps();
+            let mut c = coeffs.as_ptr().add(group);
+            for t in 0..TAPS {
+                acc = _mm_add_ps(acc, _mm_mul_ps(_mm_loadu_ps(c), _mm_set1_ps(*h.add(t))));
+                c = c.add(phases);
+            }
+            peak = _mm_max_ps(peak, _mm_and_ps(acc, sign_mask));
+            group += 4;
+        }
+        let high = _mm_max_ps(peak, _mm_movehl_ps(peak, peak));
+        _mm_cvtss_f32(_mm_max_ss(high, _mm_shuffle_ps(high, high, 0b01)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// The fast path gives exactly the reference's result, at every multiple-of-8 length up
+        /// to 200 and at misaligned offsets into the buffers.
+        #[test]
+        fn dot_matches_the_reference(
+            values in proptest::collection::vec(-1.0f32..1.0, 420),
+            chunks in 0usize..25,
+            offset_a in 0usize..8,
+            offset_b in 0usize..8,
+        ) {
+            let len = chunks * 8;
+            let a = &values[offset_a..offset_a + len];
+            let b = &values[200 + offset_b..200 + offset_b + len];
+            prop_assert_eq!(dot(a, b).to_bits(), dot_scalar(a, b).to_bits());
+        }
+    }
+
+    proptest! {
+        /// The SIMD phases give exactly the reference's peak for 4, 8 and 16 phases and any
+        /// number of taps.
+        #[test]
+        fn max_abs_phases_matches_the_reference(
+            coeffs in proptest::collection::vec(-1.0f32..1.0, 16 * 20),
+            history in proptest::collection::vec(-1.0f32..1.0, 20),
+            groups in 1usize..5,
+            taps in 1usize..20,
+            floor in 0.0f32..0.5,
+        ) {
+            let phases = 4 * groups;
+            let reference = |taps: usize| {
+                max_abs_phases_scalar(&coeffs[..phases * taps], &history[..taps], phases, floor)
+            };
+            // The tap counts the detector uses, and the generic path at another length.
+            prop_assert_eq!(max_abs_phases::<12>(&coeffs, &history, phases, floor).to_bits(), reference(12).to_bits());
+            prop_assert_eq!(max_abs_phases::<16>(&coeffs, &history, phases, floor).to_bits(), reference(16).to_bits());
+            prop_assert_eq!(max_abs_phases::<7>(&coeffs, &history, phases, floor).to_bits(), reference(7).to_bits());
+            let _ = taps;
+        }
+    }
+
+    #[test]
+    fn dot_known_value() {
+        let a: Vec<f32> = (1..=16).map(|x| x as f32).collect();
+        let b = vec![1.0f32; 16];
+        assert_eq!(dot(&a, &b), 136.0);
+    }
+}
