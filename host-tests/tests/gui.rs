@@ -82,7 +82,14 @@ fn editors_render() {
             .write_image_data(&rgb)
             .unwrap();
 
+        // As a DAW does: destroy the editor, let it finish closing (nice-plug closes its window on
+        // its own thread), and only then destroy the parent window.
         plugin.close_gui();
+        let closing = Instant::now();
+        while closing.elapsed() < Duration::from_millis(500) {
+            plugin.pump_main_thread();
+            std::thread::sleep(Duration::from_millis(20));
+        }
         conn.destroy_window(window).unwrap();
         conn.flush().unwrap();
 
