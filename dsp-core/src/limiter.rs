@@ -579,7 +579,9 @@ impl Limiter {
                 let mut loud_in = 0.0f64;
                 let mut loud_out = 0.0f64;
                 for c in 0..num_channels {
-                    stats.min_gain = stats.min_gain.min(gains[c]);
+                    if gains[c] < stats.min_gain {
+                        stats.min_gain = gains[c];
+                    }
                     let limited = delayed[c] * scale_out * gains[c] * trim;
                     let mut out = limited;
                     if listen_active {

@@ -4,35 +4,39 @@
 /// a fixed ring buffer: no allocation after construction).
 #[derive(Clone, Debug)]
 pub struct SlidingMin {
-    /// Candidate values, increasing from front to back; paired with their sample index.
-    values: Vec<f32>,
-    indices: Vec<u64>,
-    /// Ring-buffer positions of the deque's front and its length.
+    /// Candidates (value, sample index), values increasing from front to back. The capacity is a
+    /// power of two so ring positions wrap with a mask.
+    entries: Vec<(f32, u32)>,
+    mask: usize,
+    /// Ring positions of the deque's front and its length.
     head: usize,
     len: usize,
-    /// Current window length in samples (1..=capacity).
+    /// Current window length in samples (1..=max_window).
     window: usize,
-    /// Index of the next sample.
-    now: u64,
+    max_window: usize,
+    /// Index of the next sample (wrapping; only differences are used).
+    now: u32,
 }
 
 impl SlidingMin {
     /// A sliding minimum that can be set to windows of up to `max_window` samples.
     pub fn new(max_window: usize, window: usize) -> Self {
-        let capacity = max_window.max(1) + 1;
+        let max_window = max_window.max(1);
+        let capacity = (max_window + 1).next_power_of_two();
         Self {
-            values: vec![0.0; capacity],
-            indices: vec![0; capacity],
+            entries: vec![(0.0, 0); capacity],
+            mask: capacity - 1,
             head: 0,
             len: 0,
-            window: window.clamp(1, max_window.max(1)),
+            window: window.clamp(1, max_window),
+            max_window,
             now: 0,
         }
     }
 
     /// Sets the window length and clears the state.
     pub fn set_window(&mut self, window: usize) {
-        self.window = window.clamp(1, self.values.len() - 1);
+        self.window = window.clamp(1, self.max_window);
         self.reset();
     }
 
@@ -42,8 +46,7 @@ impl SlidingMin {
 
     /// Takes over `other`'s window and contents without allocating (same capacity required).
     pub fn copy_from(&mut self, other: &Self) {
-        self.values.copy_from_slice(&other.values);
-        self.indices.copy_from_slice(&other.indices);
+        self.entries.copy_from_slice(&other.entries);
         self.head = other.head;
         self.len = other.len;
         self.window = other.window;
@@ -56,16 +59,14 @@ impl SlidingMin {
         self.now = 0;
     }
 
-    /// Pushes `value` and returns the minimum of the last `window` values pushed (fewer just
-    /// after a reset).
-    /// Ring position `offset` places after the head (`offset` < capacity), without a division.
-    #[inline]
-    fn slot(&self, offset: usize) -> usize {
-        let slot = self.head + offset;
-        if slot >= self.values.len() {
-            slot - self.values.len()
-        } else {
-            slot
+    /// Drops the front entries that have left the window ending at the current sample.
+    #[inline(always)]
+    fn expire(&mut self) {
+        while self.len > 0
+            && self.now.wrapping_sub(self.entries[self.head].1) as usize >= self.window
+        {
+            self.head = (self.head + 1) & self.mask;
+            self.len -= 1;
         }
     }
 
@@ -73,42 +74,33 @@ impl SlidingMin {
     /// ceiling can never be a window's minimum while anything smaller is in the window, and an
     /// empty window's minimum is the ceiling, so such values are not stored. Identical results,
     /// much cheaper when most inputs sit at the ceiling (a limiter's "no reduction needed").
-    #[inline]
+    #[inline(always)]
     pub fn process_below(&mut self, value: f32, ceiling: f32) -> f32 {
         if value < ceiling {
             return self.process(value);
         }
-        let oldest_allowed = (self.now + 1).saturating_sub(self.window as u64);
-        while self.len > 0 && self.indices[self.head] < oldest_allowed {
-            self.head = self.slot(1);
-            self.len -= 1;
-        }
-        self.now += 1;
+        self.expire();
+        self.now = self.now.wrapping_add(1);
         if self.len > 0 {
-            self.values[self.head]
+            self.entries[self.head].0
         } else {
             ceiling
         }
     }
 
-    #[inline]
+    /// Pushes `value` and returns the minimum of the last `window` values pushed (fewer just
+    /// after a reset).
+    #[inline(always)]
     pub fn process(&mut self, value: f32) -> f32 {
         // Drop candidates that can never be the minimum again.
-        while self.len > 0 && self.values[self.slot(self.len - 1)] >= value {
+        while self.len > 0 && self.entries[(self.head + self.len - 1) & self.mask].0 >= value {
             self.len -= 1;
         }
-        let slot = self.slot(self.len);
-        self.values[slot] = value;
-        self.indices[slot] = self.now;
+        self.entries[(self.head + self.len) & self.mask] = (value, self.now);
         self.len += 1;
-        // Drop the front once it has left the window.
-        let oldest_allowed = (self.now + 1).saturating_sub(self.window as u64);
-        while self.indices[self.head] < oldest_allowed {
-            self.head = self.slot(1);
-            self.len -= 1;
-        }
-        self.now += 1;
-        self.values[self.head]
+        self.expire();
+        self.now = self.now.wrapping_add(1);
+        self.entries[self.head].0
     }
 }
 
