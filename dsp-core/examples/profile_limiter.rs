@@ -10,9 +10,13 @@ fn main() {
         Some("16") => Oversampling::X16,
         _ => Oversampling::X8,
     };
+    // A second argument "listen" also turns on unity-gain listen and a 50% stereo link.
+    let listen = std::env::args().nth(2).as_deref() == Some("listen");
     let settings = LimiterSettings {
         input_gain_db: 6.0,
         oversampling,
+        listen,
+        stereo_link: if listen { 0.5 } else { 1.0 },
         ..LimiterSettings::default()
     };
     let mut limiter = Limiter::new(48_000.0, 2, settings);
@@ -28,12 +32,16 @@ fn main() {
         .collect();
     let mut work = input.clone();
     let mut sum = 0.0f32;
+    let mut checksum = 0u64;
     for _ in 0..10 {
         work.clone_from(&input);
         let (l, r) = work.split_at_mut(1);
         for (a, b) in l[0].chunks_mut(64).zip(r[0].chunks_mut(64)) {
             sum += limiter.process(&mut [a, b]).min_gain;
+            for x in a.iter().chain(b.iter()) {
+                checksum = checksum.wrapping_mul(31).wrapping_add(x.to_bits() as u64);
+            }
         }
     }
-    println!("{sum}");
+    println!("{sum} {checksum:x}");
 }

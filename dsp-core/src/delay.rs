@@ -68,6 +68,31 @@ impl DelayLine {
             *sample = self.process(*sample);
         }
     }
+
+    /// Delays `input` into `output` (same length): exactly what calling [`DelayLine::process`]
+    /// per sample gives, done as slice copies. The first `delay` outputs come from the ring (read
+    /// before the block is written), the rest straight from the input.
+    pub fn process_into(&mut self, input: &[f32], output: &mut [f32]) {
+        let n = input.len();
+        debug_assert_eq!(n, output.len());
+        let len = self.buffer.len();
+        let from_ring = self.delay.min(n);
+        if from_ring > 0 {
+            let start = (self.write + len - self.delay) % len;
+            let first = from_ring.min(len - start);
+            output[..first].copy_from_slice(&self.buffer[start..start + first]);
+            output[first..from_ring].copy_from_slice(&self.buffer[..from_ring - first]);
+        }
+        output[from_ring..].copy_from_slice(&input[..n - from_ring]);
+        // Store the block; only its last `len` samples can ever be read again.
+        let skip = n.saturating_sub(len);
+        let position = (self.write + skip) % len;
+        let stored = &input[skip..];
+        let first = stored.len().min(len - position);
+        self.buffer[position..position + first].copy_from_slice(&stored[..first]);
+        self.buffer[..stored.len() - first].copy_from_slice(&stored[first..]);
+        self.write = (self.write + n) % len;
+    }
 }
 
 #[cfg(test)]
@@ -84,6 +109,29 @@ mod tests {
             let at = block.iter().position(|&x| x == 1.0).unwrap();
             assert_eq!(at, 3 + delay);
             assert_eq!(block.iter().filter(|&&x| x != 0.0).count(), 1);
+        }
+    }
+
+    /// Block delays equal the per-sample reference for any block size, delay and position.
+    #[test]
+    fn process_into_matches_per_sample() {
+        for capacity in [0, 1, 7, 64, 100] {
+            for delay in [0, 1, 3, capacity / 2, capacity] {
+                for block in [1, 2, 7, 63, 64, 65, 101, 150] {
+                    let mut reference = DelayLine::new(capacity, delay);
+                    let mut blocked = DelayLine::new(capacity, delay);
+                    let input: Vec<f32> = (0..1000).map(|i| i as f32).collect();
+                    let expected: Vec<f32> = input.iter().map(|&x| reference.process(x)).collect();
+                    let mut output = vec![0.0; input.len()];
+                    for (i, o) in input.chunks(block).zip(output.chunks_mut(block)) {
+                        blocked.process_into(i, o);
+                    }
+                    assert_eq!(
+                        output, expected,
+                        "capacity {capacity} delay {delay} block {block}"
+                    );
+                }
+            }
         }
     }
 

@@ -510,98 +510,135 @@ impl Limiter {
         self.was_linked = linked;
         let poles = self.poles;
 
-        // Smoothed values are produced a sub-block at a time (a constant fill once settled).
+        // Work a sub-block at a time, one stage after another: smoothed values, then per channel
+        // sanitising, delay and detection, then the shared envelope, then the output. Each sample
+        // sees exactly the arithmetic of a sample-by-sample loop; grouping it keeps each stage's
+        // loop tight (and the output stage vectorisable).
         let mut sub_start = 0;
         while sub_start < len {
-            let sub_len = (len - sub_start).min(SUB_BLOCK);
+            let n = (len - sub_start).min(SUB_BLOCK);
+            let range = sub_start..sub_start + n;
             let mut drives = [0.0f32; SUB_BLOCK];
             let mut ceilings = [0.0f32; SUB_BLOCK];
             let mut trims = [0.0f32; SUB_BLOCK];
             let mut actives = [0.0f32; SUB_BLOCK];
             let mut listen_mixes = [0.0f32; SUB_BLOCK];
             let mut listen_gains = [0.0f32; SUB_BLOCK];
-            self.drive.fill(&mut drives[..sub_len]);
-            self.ceiling.fill(&mut ceilings[..sub_len]);
-            self.trim.fill(&mut trims[..sub_len]);
-            self.active_mix.fill(&mut actives[..sub_len]);
-            self.listen_mix.fill(&mut listen_mixes[..sub_len]);
-            self.listen_gain.fill(&mut listen_gains[..sub_len]);
-            for j in 0..sub_len {
-                let i = sub_start + j;
-                let drive = drives[j];
-                let scale_out = self.scale_delay.process(drive * ceilings[j]);
-                let trim = trims[j];
-                let active = actives[j];
-                let listen_mix = listen_mixes[j];
-                let listen_gain = listen_gains[j];
+            self.drive.fill(&mut drives[..n]);
+            self.ceiling.fill(&mut ceilings[..n]);
+            self.trim.fill(&mut trims[..n]);
+            self.active_mix.fill(&mut actives[..n]);
+            self.listen_mix.fill(&mut listen_mixes[..n]);
+            self.listen_gain.fill(&mut listen_gains[..n]);
 
-                // Detection: required gain per channel; the audio goes into the delay.
-                let mut required = [1.0f32; MAX_CHANNELS];
-                let mut delayed = [0.0f32; MAX_CHANNELS];
-                let mut dry = [0.0f32; MAX_CHANNELS];
-                for c in 0..num_channels {
-                    let (x, bad) = sanitize(channels[c][i]);
+            // The input gain as applied, delayed with the audio.
+            let mut applied = [0.0f32; SUB_BLOCK];
+            for j in 0..n {
+                applied[j] = drives[j] * ceilings[j];
+            }
+            let mut scales = [0.0f32; SUB_BLOCK];
+            self.scale_delay
+                .process_into(&applied[..n], &mut scales[..n]);
+
+            // Per channel: sanitise, delay, detect.
+            let mut dry = [[0.0f32; SUB_BLOCK]; MAX_CHANNELS];
+            let mut delayed = [[0.0f32; SUB_BLOCK]; MAX_CHANNELS];
+            let mut required = [[1.0f32; SUB_BLOCK]; MAX_CHANNELS];
+            for c in 0..num_channels {
+                let channel = &mut self.channels[c];
+                let input = &channels[c][range.clone()];
+                for j in 0..n {
+                    let (x, bad) = sanitize(input[j]);
                     stats.non_finite += bad as u32;
-                    dry[c] = x;
-                    let channel = &mut self.channels[c];
-                    delayed[c] = channel.delay.process(x);
-                    let y = x * drive;
-                    stats.input_peak = stats.input_peak.max(y.abs());
+                    dry[c][j] = x;
+                }
+                channel
+                    .delay
+                    .process_into(&dry[c][..n], &mut delayed[c][..n]);
+                for j in 0..n {
+                    let x = dry[c][j];
+                    let y = x * drives[j];
+                    // Inputs are sanitised: plain comparisons, not NaN-aware max().
+                    if y.abs() > stats.input_peak {
+                        stats.input_peak = y.abs();
+                    }
                     let peak = channel.detector.process(y);
-                    stats.input_peak_over_ceiling = stats.input_peak_over_ceiling.max(peak);
+                    if peak > stats.input_peak_over_ceiling {
+                        stats.input_peak_over_ceiling = peak;
+                    }
                     if peak > detection_limit {
-                        required[c] = detection_limit / peak;
+                        required[c][j] = detection_limit / peak;
                     }
                 }
-                let smallest = required[..num_channels]
-                    .iter()
-                    .fold(1.0f32, |m, &r| m.min(r));
+            }
 
-                // Linking mixes each requirement with the smallest: the result stays ≤ each
-                // channel's own requirement.
-                let mut gains = [1.0f32; MAX_CHANNELS];
+            // Envelope: one shared when fully linked. Linking mixes each requirement with the
+            // smallest, which keeps it ≤ each channel's own requirement.
+            let mut gains = [[1.0f32; SUB_BLOCK]; MAX_CHANNELS];
+            for j in 0..n {
+                let mut smallest = 1.0f32;
+                for req in &required[..num_channels] {
+                    if req[j] < smallest {
+                        smallest = req[j];
+                    }
+                }
                 if linked {
-                    let gain = self.channels[0]
+                    gains[0][j] = self.channels[0]
                         .envelope
                         .process(smallest, &poles, auto_release);
-                    gains = [gain; MAX_CHANNELS];
                 } else {
                     for c in 0..num_channels {
-                        let linked_required = required[c] + link * (smallest - required[c]);
-                        gains[c] = self.channels[c].envelope.process(
+                        let linked_required = required[c][j] + link * (smallest - required[c][j]);
+                        gains[c][j] = self.channels[c].envelope.process(
                             linked_required,
                             &poles,
                             auto_release,
                         );
                     }
                 }
+            }
+            if linked {
+                for c in 1..num_channels {
+                    gains[c] = gains[0];
+                }
+            }
 
-                let mut loud_in = 0.0f64;
-                let mut loud_out = 0.0f64;
-                for c in 0..num_channels {
-                    if gains[c] < stats.min_gain {
-                        stats.min_gain = gains[c];
+            // Output.
+            for c in 0..num_channels {
+                for &g in &gains[c][..n] {
+                    if g < stats.min_gain {
+                        stats.min_gain = g;
                     }
-                    let limited = delayed[c] * scale_out * gains[c] * trim;
-                    let mut out = limited;
-                    if listen_active {
+                }
+                let output = &mut channels[c][range.clone()];
+                for j in 0..n {
+                    let limited = delayed[c][j] * scales[j] * gains[c][j] * trims[j];
+                    output[j] = delayed[c][j] + actives[j] * (limited - delayed[c][j]);
+                }
+            }
+
+            // Unity-gain listen: loudness of input and output, and the matching gain.
+            if listen_active {
+                for j in 0..n {
+                    let mut loud_in = 0.0f64;
+                    let mut loud_out = 0.0f64;
+                    for c in 0..num_channels {
                         let channel = &mut self.channels[c];
-                        let weighted_in = channel.k_in.process(dry[c] as f64);
+                        let limited = delayed[c][j] * scales[j] * gains[c][j] * trims[j];
+                        let weighted_in = channel.k_in.process(dry[c][j] as f64);
                         let weighted_out = channel.k_out.process(limited as f64);
                         loud_in += weighted_in * weighted_in;
                         loud_out += weighted_out * weighted_out;
-                        out = limited * (1.0 + listen_mix * (listen_gain - 1.0));
+                        let out = limited * (1.0 + listen_mixes[j] * (listen_gains[j] - 1.0));
+                        channels[c][sub_start + j] =
+                            delayed[c][j] + actives[j] * (out - delayed[c][j]);
                     }
-                    channels[c][i] = delayed[c] + active * (out - delayed[c]);
-                }
-
-                if listen_active {
                     let pole = self.listen_pole;
                     self.listen_ms_in = loud_in + pole * (self.listen_ms_in - loud_in);
                     self.listen_ms_out = loud_out + pole * (self.listen_ms_out - loud_out);
                 }
             }
-            sub_start += sub_len;
+            sub_start += n;
         }
 
         if listen_active {
