@@ -1,42 +1,43 @@
 //! Running window statistics used by envelope followers: a sliding minimum and a moving average.
 
-/// Minimum over the last `window` samples, in amortised O(1) per sample (a monotonic deque kept in
-/// a fixed ring buffer: no allocation after construction).
+/// Minimum over the last `window` samples, exactly, with no data-dependent branches (van Herk /
+/// Gil-Werman): the input is cut into blocks of `window` samples; the window ending at sample `i`
+/// is the tail of the previous block plus the head of the current one, so its minimum is the
+/// previous block's suffix minimum at the window start combined with the current block's running
+/// prefix minimum. Suffix minimums are computed once per completed block: about three `min`s per
+/// sample whatever the signal, where a monotonic deque branches unpredictably on noise.
+/// Allocation happens only in `new`.
 #[derive(Clone, Debug)]
 pub struct SlidingMin {
-    /// Candidates (value, sample index), values increasing from front to back. The capacity is a
-    /// power of two so ring positions wrap with a mask.
-    entries: Vec<(f32, u32)>,
-    mask: usize,
-    /// Ring positions of the deque's front and its length.
-    head: usize,
-    len: usize,
+    /// Suffix minimums of the previous complete block (`+inf` before one exists).
+    previous_suffix: Vec<f32>,
+    /// The current block's values so far.
+    current: Vec<f32>,
+    /// Position in the current block, and the running minimum of its values so far.
+    position: usize,
+    prefix: f32,
     /// Current window length in samples (1..=max_window).
     window: usize,
-    max_window: usize,
-    /// Index of the next sample (wrapping; only differences are used).
-    now: u32,
 }
 
 impl SlidingMin {
     /// A sliding minimum that can be set to windows of up to `max_window` samples.
     pub fn new(max_window: usize, window: usize) -> Self {
         let max_window = max_window.max(1);
-        let capacity = (max_window + 1).next_power_of_two();
-        Self {
-            entries: vec![(0.0, 0); capacity],
-            mask: capacity - 1,
-            head: 0,
-            len: 0,
+        let mut min = Self {
+            previous_suffix: vec![f32::INFINITY; max_window],
+            current: vec![0.0; max_window],
+            position: 0,
+            prefix: f32::INFINITY,
             window: window.clamp(1, max_window),
-            max_window,
-            now: 0,
-        }
+        };
+        min.reset();
+        min
     }
 
     /// Sets the window length and clears the state.
     pub fn set_window(&mut self, window: usize) {
-        self.window = window.clamp(1, self.max_window);
+        self.window = window.clamp(1, self.current.len());
         self.reset();
     }
 
@@ -46,61 +47,58 @@ impl SlidingMin {
 
     /// Takes over `other`'s window and contents without allocating (same capacity required).
     pub fn copy_from(&mut self, other: &Self) {
-        self.entries.copy_from_slice(&other.entries);
-        self.head = other.head;
-        self.len = other.len;
+        self.previous_suffix.copy_from_slice(&other.previous_suffix);
+        self.current.copy_from_slice(&other.current);
+        self.position = other.position;
+        self.prefix = other.prefix;
         self.window = other.window;
-        self.now = other.now;
     }
 
+    /// Forgets all values: until `window` values have been pushed, the minimum is over those
+    /// pushed so far.
     pub fn reset(&mut self) {
-        self.head = 0;
-        self.len = 0;
-        self.now = 0;
+        self.previous_suffix[..self.window].fill(f32::INFINITY);
+        self.position = 0;
+        self.prefix = f32::INFINITY;
     }
 
-    /// Drops the front entries that have left the window ending at the current sample.
+    /// Same as [`SlidingMin::process`]; kept for callers whose inputs never exceed `ceiling`
+    /// (the algorithm needs no special case for them).
     #[inline(always)]
-    fn expire(&mut self) {
-        while self.len > 0
-            && self.now.wrapping_sub(self.entries[self.head].1) as usize >= self.window
-        {
-            self.head = (self.head + 1) & self.mask;
-            self.len -= 1;
-        }
-    }
-
-    /// Like [`SlidingMin::process`] for inputs that never exceed `ceiling`: a value equal to the
-    /// ceiling can never be a window's minimum while anything smaller is in the window, and an
-    /// empty window's minimum is the ceiling, so such values are not stored. Identical results,
-    /// much cheaper when most inputs sit at the ceiling (a limiter's "no reduction needed").
-    #[inline(always)]
-    pub fn process_below(&mut self, value: f32, ceiling: f32) -> f32 {
-        if value < ceiling {
-            return self.process(value);
-        }
-        self.expire();
-        self.now = self.now.wrapping_add(1);
-        if self.len > 0 {
-            self.entries[self.head].0
-        } else {
-            ceiling
-        }
+    pub fn process_below(&mut self, value: f32, _ceiling: f32) -> f32 {
+        self.process(value)
     }
 
     /// Pushes `value` and returns the minimum of the last `window` values pushed (fewer just
     /// after a reset).
     #[inline(always)]
     pub fn process(&mut self, value: f32) -> f32 {
-        // Drop candidates that can never be the minimum again.
-        while self.len > 0 && self.entries[(self.head + self.len - 1) & self.mask].0 >= value {
-            self.len -= 1;
+        let window = self.window;
+        self.current[self.position] = value;
+        self.prefix = self.prefix.min(value);
+        // The window starts `position + 1` samples into the previous block (or is the whole
+        // current block when that block is just complete).
+        let tail = if self.position + 1 < window {
+            self.previous_suffix[self.position + 1]
+        } else {
+            f32::INFINITY
+        };
+        let minimum = tail.min(self.prefix);
+        self.position += 1;
+        if self.position == window {
+            let mut running = f32::INFINITY;
+            for (suffix, &v) in self.previous_suffix[..window]
+                .iter_mut()
+                .zip(&self.current[..window])
+                .rev()
+            {
+                running = running.min(v);
+                *suffix = running;
+            }
+            self.position = 0;
+            self.prefix = f32::INFINITY;
         }
-        self.entries[(self.head + self.len) & self.mask] = (value, self.now);
-        self.len += 1;
-        self.expire();
-        self.now = self.now.wrapping_add(1);
-        self.entries[self.head].0
+        minimum
     }
 }
 
