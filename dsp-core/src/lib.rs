@@ -15,6 +15,7 @@
 pub mod db;
 pub mod delay;
 pub mod denormal;
+pub mod dither;
 pub mod kernels;
 pub mod kweight;
 pub mod limiter;
