@@ -19,6 +19,7 @@ pub mod dither;
 pub mod kernels;
 pub mod kweight;
 pub mod limiter;
+pub mod loudness;
 pub mod minmax;
 pub mod noise;
 pub mod oversampling;

@@ -276,6 +276,9 @@ pub struct TruePeakDetector {
     standard: [f32; 48],
     input: History,
     doubled: History,
+    /// Whether the 8x/16x modes also evaluate the standard's filter (the limiter's compliance
+    /// with standard meters); a meter that wants the true peak itself turns it off.
+    with_standard: bool,
 }
 
 impl TruePeakDetector {
@@ -300,9 +303,18 @@ impl TruePeakDetector {
             standard,
             input: History::new(INPUT_HISTORY),
             doubled: History::new(STAGE2_TAPS),
+            with_standard: true,
         };
         detector.set_oversampling(sample_rate, oversampling);
         detector
+    }
+
+    /// The same detector reading only its own interpolation in the 8x/16x modes (no BS.1770
+    /// filter, whose passband ripple over-reads by up to 0.22 dB): the true peak itself, for
+    /// meters. The 4x setting is the standard's filter either way.
+    pub fn accurate(mut self) -> Self {
+        self.with_standard = false;
+        self
     }
 
     /// The latency a detector at this rate and setting has.
@@ -368,6 +380,9 @@ impl TruePeakDetector {
             Mode::TwoStage { stage2_factor } => {
                 self.input.push(input);
                 let peak = self.two_stage_peak(stage2_factor);
+                if !self.with_standard {
+                    return peak.max(self.input.slice()[TWO_STAGE_LATENCY].abs());
+                }
                 let standard = self.standard_peak(TWO_STAGE_LATENCY - STANDARD_LATENCY);
                 if standard > peak {
                     standard
