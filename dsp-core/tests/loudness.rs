@@ -9,6 +9,9 @@ use std::f64::consts::PI;
 
 const RATES: [u32; 2] = [44_100, 48_000];
 
+/// Sine segments of one test case: (dBFS, seconds) in order.
+type Segments = &'static [(f64, f64)];
+
 /// One channel of 1 kHz sine segments `(dBFS peak, seconds)`, phase-continuous.
 fn segments(rate: u32, parts: &[(f64, f64)]) -> Vec<f32> {
     let mut out = Vec::new();
@@ -74,7 +77,7 @@ fn tech_3341_cases_1_and_2() {
 /// −23 LUFS programme (±0.1 LU).
 #[test]
 fn tech_3341_cases_3_to_5_gating() {
-    let cases: [(u32, &[(f64, f64)]); 3] = [
+    let cases: [(u32, Segments); 3] = [
         (3, &[(-36.0, 10.0), (-23.0, 60.0), (-36.0, 10.0)]),
         (
             4,
@@ -192,7 +195,7 @@ fn tech_3341_cases_15_to_19_true_peak() {
 /// Tech 3342 cases 1–4: loudness range of level steps (±1 LU).
 #[test]
 fn tech_3342_cases_1_to_4_loudness_range() {
-    let cases: [(u32, &[(f64, f64)], f64); 4] = [
+    let cases: [(u32, Segments, f64); 4] = [
         (1, &[(-20.0, 20.0), (-30.0, 20.0)], 10.0),
         (2, &[(-20.0, 20.0), (-15.0, 20.0)], 5.0),
         (3, &[(-40.0, 20.0), (-20.0, 20.0)], 20.0),
