@@ -157,3 +157,16 @@ def test_malformed_state_keeps_defaults(config):
         assert {name: p.raw_value for name, p in plugin.parameters.items()} == defaults
     out = plugin.process(noise(0.1, 48_000), 48_000, buffer_size=512, reset=True)
     assert np.all(np.isfinite(out))
+
+
+@pytest.mark.parametrize("config", [p for p in PLUGINS if p["transparent"]], ids=lambda c: c["bundle"])
+def test_sample_rate_changes_on_one_instance(config):
+    """One instance, as a DAW does when the project rate changes: latency is re-reported and
+    compensated exactly at every rate, and the output stays finite."""
+    plugin = load(config)
+    for rate in [44_100, 96_000, 48_000, 192_000, 44_100]:
+        impulse = np.zeros((2, rate // 4), dtype=np.float32)
+        impulse[:, 1000] = 0.1
+        out = plugin.process(impulse, rate, buffer_size=256, reset=True)
+        assert np.all(np.isfinite(out))
+        assert int(np.argmax(np.abs(out[0]))) == 1000, (rate, plugin.reported_latency_samples)
