@@ -5,7 +5,8 @@
 use criterion::{black_box, criterion_group, Criterion};
 use dsp_core::oversampling::Oversampling;
 use dsp_core::{Limiter, LimiterSettings};
-use std::time::Instant;
+
+mod common;
 
 const SAMPLE_RATE: f32 = 48_000.0;
 const BLOCK: usize = 64;
@@ -94,20 +95,8 @@ fn summarise(signal: &str, input: &[Vec<f32>], input_gain_db: f32) {
     println!("\nLimiter, 48 kHz stereo, {BLOCK}-sample blocks, {signal} (best of 15 runs of 1 s):");
     for (name, oversampling) in configurations() {
         let mut limiter = limiter(oversampling, input_gain_db);
-        process_second(&mut limiter, input, &mut work);
-        let best = (0..15)
-            .map(|_| {
-                let start = Instant::now();
-                process_second(&mut limiter, input, &mut work);
-                start.elapsed().as_secs_f64()
-            })
-            .fold(f64::INFINITY, f64::min);
-        let ns_per_sample = best * 1e9 / SAMPLE_RATE as f64;
-        println!(
-            "  {name:<14} {ns_per_sample:7.1} ns/sample  {:6.3}% of one core  ({:.0}x realtime)",
-            best * 100.0,
-            1.0 / best
-        );
+        let best = common::best_second(|| process_second(&mut limiter, input, &mut work));
+        common::report(name, best, SAMPLE_RATE as f64);
     }
 }
 

@@ -6,7 +6,8 @@
 use criterion::{black_box, criterion_group, Criterion};
 use dsp_core::loudness::LoudnessMeter;
 use dsp_core::noise::PinkNoise;
-use std::time::Instant;
+
+mod common;
 
 const SAMPLE_RATE: u32 = 48_000;
 const BLOCK: usize = 64;
@@ -42,19 +43,12 @@ fn bench(c: &mut Criterion) {
 fn summary() {
     let input = programme();
     let mut meter = LoudnessMeter::new(SAMPLE_RATE, 2).unwrap();
-    meter_second(&mut meter, &input);
-    let best = (0..15)
-        .map(|_| {
-            let start = Instant::now();
-            meter_second(&mut meter, &input);
-            start.elapsed().as_secs_f64()
-        })
-        .fold(f64::INFINITY, f64::min);
+    let best = common::best_second(|| meter_second(&mut meter, &input));
     println!(
-        "\nLoudness meter, 48 kHz stereo, {BLOCK}-sample blocks: {:.1} ns/sample, {:.3}% of one core",
-        best * 1e9 / SAMPLE_RATE as f64,
-        best * 100.0
+        "
+Loudness meter, 48 kHz stereo, {BLOCK}-sample blocks, readings every 100 ms:"
     );
+    common::report("M/S/I/LRA/TP", best, SAMPLE_RATE as f64);
 }
 
 criterion_group!(benches, bench);

@@ -64,6 +64,37 @@ const MODIFIED_E_WEIGHTED: [f64; 9] = [
 ];
 const FIRST_ORDER: [f64; 1] = [1.0];
 
+/// The filter a shaping setting uses at `sample_rate` (empty: none).
+fn shaping_filter(shaping: NoiseShaping, sample_rate: f32) -> &'static [f64] {
+    let psychoacoustic_rate = sample_rate <= 50_000.0;
+    match shaping {
+        NoiseShaping::None => &[],
+        NoiseShaping::FirstOrder => &FIRST_ORDER,
+        NoiseShaping::FWeighted if psychoacoustic_rate => &F_WEIGHTED,
+        NoiseShaping::ModifiedEWeighted if psychoacoustic_rate => &MODIFIED_E_WEIGHTED,
+        _ => &FIRST_ORDER,
+    }
+}
+
+/// Gain of the noise-shaping transfer function `|1 − H(e^jω)|` at `hz`, in dB relative to
+/// unshaped noise (what the editor draws).
+pub fn shaping_response_db(shaping: NoiseShaping, sample_rate: f32, hz: f32) -> f32 {
+    let w = 2.0 * std::f64::consts::PI * hz as f64 / sample_rate as f64;
+    let (mut re, mut im) = (1.0f64, 0.0f64);
+    for (k, h) in shaping_filter(shaping, sample_rate).iter().enumerate() {
+        let phase = w * (k + 1) as f64;
+        re -= h * phase.cos();
+        im += h * phase.sin();
+    }
+    (10.0 * (re * re + im * im).max(1e-30).log10()) as f32
+}
+
+/// Total dither + quantisation noise of the output (RMS, dBFS) for flat TPDF at `bits`: the
+/// error RMS is half an LSB (−96.3 dBFS at 16 bits).
+pub fn tpdf_noise_floor_db(bits: u32) -> f32 {
+    (20.0 * (2f64.powi(1 - bits.clamp(8, 24) as i32) / 2.0).log10()) as f32
+}
+
 /// Settings of a [`Dither`].
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct DitherSettings {
@@ -141,14 +172,7 @@ impl Dither {
         let bits = settings.bits.clamp(8, 24);
         self.settings = DitherSettings { bits, ..settings };
         self.lsb = 2f64.powi(1 - bits as i32);
-        let psychoacoustic_rate = sample_rate <= 50_000.0;
-        self.shaping = match settings.shaping {
-            NoiseShaping::None => &[],
-            NoiseShaping::FirstOrder => &FIRST_ORDER,
-            NoiseShaping::FWeighted if psychoacoustic_rate => &F_WEIGHTED,
-            NoiseShaping::ModifiedEWeighted if psychoacoustic_rate => &MODIFIED_E_WEIGHTED,
-            _ => &FIRST_ORDER,
-        };
+        self.shaping = shaping_filter(settings.shaping, sample_rate);
         self.blank_after = (AUTO_BLANK_MS * 0.001 * sample_rate) as usize;
     }
 

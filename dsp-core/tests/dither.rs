@@ -261,3 +261,51 @@ fn shaping_adapts_to_the_rate() {
         );
     }
 }
+
+/// The response the editor draws is the one the noise has: the measured error spectrum of
+/// F-weighted shaping follows `shaping_response_db` (band averages within 1 dB).
+#[test]
+fn drawn_response_matches_the_noise() {
+    use dsp_core::dither::shaping_response_db;
+    let n = 4096;
+    let input: Vec<f32> = dsp_core::noise::PinkNoise::generate(4, n * 64, 0.01);
+    let shaped = run(
+        settings(16, DitherKind::Tpdf, NoiseShaping::FWeighted),
+        &input,
+    );
+    let flat = run(settings(16, DitherKind::Tpdf, NoiseShaping::None), &input);
+    let s_shaped = power_spectrum(&error(&input, &shaped), n);
+    let s_flat = power_spectrum(&error(&input, &flat), n);
+    for (lo, hi) in [
+        (500.0, 1500.0),
+        (3000.0, 4000.0),
+        (8000.0, 10000.0),
+        (15000.0, 18000.0),
+    ] {
+        let (a, b) = (
+            (lo * n as f64 / FS as f64) as usize,
+            (hi * n as f64 / FS as f64) as usize,
+        );
+        let measured =
+            10.0 * (s_shaped[a..b].iter().sum::<f64>() / s_flat[a..b].iter().sum::<f64>()).log10();
+        let predicted = 10.0
+            * ((a..b)
+                .map(|k| {
+                    10f64.powf(
+                        shaping_response_db(
+                            NoiseShaping::FWeighted,
+                            FS,
+                            (k as f64 * FS as f64 / n as f64) as f32,
+                        ) as f64
+                            / 10.0,
+                    )
+                })
+                .sum::<f64>()
+                / (b - a) as f64)
+                .log10();
+        assert!(
+            (measured - predicted).abs() < 1.0,
+            "{lo}-{hi} Hz: measured {measured:.1} dB, drawn {predicted:.1} dB"
+        );
+    }
+}

@@ -30,6 +30,7 @@ pub struct PluginEntryConfig {
     pub features: Vec<String>,
     pub vst3_categories: Vec<String>,
     pub transparent: bool,
+    pub impulse_passes: bool,
     pub automate: Automation,
     pub latency_param: Option<ParamText>,
     pub param_ids: Vec<String>,
@@ -41,6 +42,19 @@ pub struct Automation {
     pub name: String,
     pub text: String,
     pub gain_db: f64,
+    /// "output" (level of the output, the default) or "error" (level of output − input).
+    #[serde(default = "default_measure")]
+    pub measure: String,
+    #[serde(default = "default_tolerance")]
+    pub tolerance_db: f64,
+}
+
+fn default_measure() -> String {
+    "output".into()
+}
+
+fn default_tolerance() -> f64 {
+    0.05
 }
 
 #[derive(Clone, Debug, Deserialize)]

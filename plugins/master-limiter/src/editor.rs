@@ -9,7 +9,6 @@ use lathe_ui::{theme, Ballistics, MeterStyle};
 use nice_plug::context::gui::GuiContext;
 use nice_plug::editor::dpi::LogicalSize;
 use nice_plug::prelude::*;
-use nice_plug_egui::resizable_window::ResizableWindow;
 use nice_plug_egui::widgets::ParamSlider;
 use nice_plug_egui::{
     create_egui_editor, EguiEditor, EguiEditorState, EguiNiceSettings, NiceEguiApp, RepaintNotifier,
@@ -120,13 +119,9 @@ impl NiceEguiApp for LimiterEditor {
         ui.ctx()
             .request_repaint_after(std::time::Duration::from_millis(33));
 
-        ResizableWindow::new("lathe-limiter")
-            .min_size(vec2(620.0, 380.0))
-            .show(ui, |ui| {
-                egui::Frame::new()
-                    .inner_margin(egui::Margin::same(10))
-                    .show(ui, |ui| self.layout(ui, &setter));
-            });
+        lathe_ui::plugin::editor_frame(ui, "lathe-limiter", vec2(620.0, 380.0), |ui| {
+            self.layout(ui, &setter)
+        });
     }
 }
 

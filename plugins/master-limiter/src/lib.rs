@@ -51,23 +51,12 @@ impl Default for LatheLimiter {
 
 impl Plugin for LatheLimiter {
     const NAME: &'static str = "Lathe Limiter";
-    const VENDOR: &'static str = "Lathe";
-    const URL: &'static str = "https://lathe.audio";
-    const EMAIL: &'static str = "dev@lathe.audio";
+    const VENDOR: &'static str = lathe_ui::plugin::VENDOR;
+    const URL: &'static str = lathe_ui::plugin::URL;
+    const EMAIL: &'static str = lathe_ui::plugin::EMAIL;
     const VERSION: &'static str = env!("CARGO_PKG_VERSION");
 
-    const AUDIO_IO_LAYOUTS: &'static [AudioIOLayout] = &[
-        AudioIOLayout {
-            main_input_channels: NonZeroU32::new(2),
-            main_output_channels: NonZeroU32::new(2),
-            ..AudioIOLayout::const_default()
-        },
-        AudioIOLayout {
-            main_input_channels: NonZeroU32::new(1),
-            main_output_channels: NonZeroU32::new(1),
-            ..AudioIOLayout::const_default()
-        },
-    ];
+    const AUDIO_IO_LAYOUTS: &'static [AudioIOLayout] = lathe_ui::plugin::STEREO_OR_MONO;
 
     const SAMPLE_ACCURATE_AUTOMATION: bool = true;
 

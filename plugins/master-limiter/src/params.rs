@@ -109,10 +109,7 @@ impl Default for LimiterParams {
     fn default() -> Self {
         let defaults = LimiterSettings::default();
         Self {
-            bypass: BoolParam::new("Bypass", false)
-                .with_value_to_string(formatters::v2s_bool_bypass())
-                .with_string_to_value(formatters::s2v_bool_bypass())
-                .make_bypass(),
+            bypass: lathe_ui::plugin::bypass_param(),
             gain: GainParams {
                 input_gain: db_param("Input Gain", defaults.input_gain_db, range::INPUT_GAIN_DB),
                 ceiling: db_param("Ceiling", defaults.ceiling_db, range::CEILING_DB)

@@ -4,6 +4,7 @@
 
 pub mod format;
 pub mod meter;
+pub mod plugin;
 pub mod theme;
 
 pub use meter::{

@@ -1,0 +1,47 @@
+//! What every Lathe plugin declares the same way: vendor details, the stereo-or-mono layout, the
+//! bypass parameter and the editor's resizable frame.
+
+use egui::Vec2;
+use nice_plug::prelude::*;
+use nice_plug_egui::resizable_window::ResizableWindow;
+use std::num::NonZeroU32;
+
+pub const VENDOR: &str = "Lathe";
+pub const URL: &str = "https://lathe.audio";
+pub const EMAIL: &str = "dev@lathe.audio";
+
+/// Stereo in/out, or mono in/out where a host asks for it.
+pub const STEREO_OR_MONO: &[AudioIOLayout] = &[
+    AudioIOLayout {
+        main_input_channels: NonZeroU32::new(2),
+        main_output_channels: NonZeroU32::new(2),
+        ..AudioIOLayout::const_default()
+    },
+    AudioIOLayout {
+        main_input_channels: NonZeroU32::new(1),
+        main_output_channels: NonZeroU32::new(1),
+        ..AudioIOLayout::const_default()
+    },
+];
+
+/// The bypass parameter hosts map their bypass button to.
+pub fn bypass_param() -> BoolParam {
+    BoolParam::new("Bypass", false)
+        .with_value_to_string(formatters::v2s_bool_bypass())
+        .with_string_to_value(formatters::s2v_bool_bypass())
+        .make_bypass()
+}
+
+/// The editor body: a resizable window (corner handle) with a 10 px margin.
+pub fn editor_frame(
+    ui: &mut egui::Ui,
+    id: &str,
+    min_size: Vec2,
+    contents: impl FnOnce(&mut egui::Ui),
+) {
+    ResizableWindow::new(id).min_size(min_size).show(ui, |ui| {
+        egui::Frame::new()
+            .inner_margin(egui::Margin::same(10))
+            .show(ui, contents);
+    });
+}
