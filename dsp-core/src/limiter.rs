@@ -211,8 +211,7 @@ impl Envelope {
     /// One sample: the required gain in, the gain to apply (to the delayed audio) out.
     #[inline(always)]
     fn process(&mut self, required: f32, poles: &ReleasePoles, auto_release: bool) -> f32 {
-        // Required gains never exceed 1 (see `SlidingMin::process_below`).
-        let held = self.window_min.process_below(required, 1.0);
+        let held = self.window_min.process(required);
         let released = if auto_release {
             self.slow = if held < self.slow {
                 held + (self.slow - held) * poles.slow_attack

@@ -62,13 +62,6 @@ impl SlidingMin {
         self.prefix = f32::INFINITY;
     }
 
-    /// Same as [`SlidingMin::process`]; kept for callers whose inputs never exceed `ceiling`
-    /// (the algorithm needs no special case for them).
-    #[inline(always)]
-    pub fn process_below(&mut self, value: f32, _ceiling: f32) -> f32 {
-        self.process(value)
-    }
-
     /// Pushes `value` and returns the minimum of the last `window` values pushed (fewer just
     /// after a reset).
     #[inline(always)]
@@ -180,19 +173,6 @@ mod tests {
     use proptest::prelude::*;
 
     proptest! {
-        /// Skipping values at the ceiling gives exactly the plain sliding minimum.
-        #[test]
-        fn process_below_equals_process(
-            values in proptest::collection::vec(prop_oneof![Just(1.0f32), 0.0f32..1.0], 1..400),
-            window in 1usize..40,
-        ) {
-            let mut plain = SlidingMin::new(64, window);
-            let mut skipping = SlidingMin::new(64, window);
-            for &value in &values {
-                prop_assert_eq!(plain.process(value), skipping.process_below(value, 1.0));
-            }
-        }
-
         #[test]
         fn sliding_min_matches_brute_force(
             values in proptest::collection::vec(-10.0f32..10.0, 1..400),
