@@ -17,6 +17,60 @@
 use crate::oversampling::{Oversampling, TruePeakDetector};
 use ebur128::{Channel as EbuChannel, EbuR128, Mode};
 
+/// A delivery target: integrated loudness and the true-peak limit that goes with it.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct LoudnessTarget {
+    pub name: &'static str,
+    /// Integrated loudness, LUFS.
+    pub integrated: f64,
+    /// Highest true peak, dBTP.
+    pub true_peak: f64,
+}
+
+/// Common streaming and broadcast targets (published platform guidance; EBU R 128, ATSC A/85).
+pub const TARGETS: &[LoudnessTarget] = &[
+    LoudnessTarget {
+        name: "Spotify",
+        integrated: -14.0,
+        true_peak: -1.0,
+    },
+    LoudnessTarget {
+        name: "Apple Music",
+        integrated: -16.0,
+        true_peak: -1.0,
+    },
+    LoudnessTarget {
+        name: "YouTube",
+        integrated: -14.0,
+        true_peak: -1.0,
+    },
+    LoudnessTarget {
+        name: "Amazon Music",
+        integrated: -14.0,
+        true_peak: -2.0,
+    },
+    LoudnessTarget {
+        name: "Tidal",
+        integrated: -14.0,
+        true_peak: -1.0,
+    },
+    LoudnessTarget {
+        name: "Deezer",
+        integrated: -15.0,
+        true_peak: -1.0,
+    },
+    LoudnessTarget {
+        name: "EBU R 128",
+        integrated: -23.0,
+        true_peak: -1.0,
+    },
+    LoudnessTarget {
+        name: "ATSC A/85",
+        integrated: -24.0,
+        true_peak: -2.0,
+    },
+];
+
 /// Loudness of silence / no measurement yet.
 pub const NO_LOUDNESS: f64 = f64::NEG_INFINITY;
 

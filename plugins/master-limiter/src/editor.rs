@@ -17,7 +17,7 @@ use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Instant;
 
-const WIDTH: f32 = 760.0;
+const WIDTH: f32 = 880.0;
 const HEIGHT: f32 = 440.0;
 /// Width of a parameter slider in the controls grid.
 const CONTROL_WIDTH: f32 = 64.0;
@@ -53,6 +53,7 @@ pub fn create(
             reduction: Ballistics::with_fall(30.0),
             history: Vec::with_capacity(HISTORY_POINTS),
             last_frame: None,
+            target: 0,
         },
     )
 }
@@ -69,6 +70,8 @@ pub struct LimiterEditor {
     reduction: Ballistics,
     history: Vec<f32>,
     last_frame: Option<Instant>,
+    /// Index into `dsp_core::loudness::TARGETS` (editor state, not saved).
+    target: usize,
 }
 
 impl LimiterEditor {
@@ -126,8 +129,84 @@ impl NiceEguiApp for LimiterEditor {
 }
 
 impl LimiterEditor {
+    /// Output loudness (M, S, I, true peak) against a delivery target, so the input gain can be
+    /// set until the target is met.
+    fn loudness_panel(&mut self, ui: &mut egui::Ui) {
+        use dsp_core::loudness::TARGETS;
+        let read = |i: usize| self.meters.loudness[i].load(Ordering::Relaxed);
+        let show = |value: f32, unit: &str| {
+            if value.is_finite() {
+                format!("{value:.1} {unit}")
+            } else {
+                format!("– {unit}")
+            }
+        };
+        ui.vertical(|ui| {
+            ui.label(RichText::new("Output loudness").strong());
+            egui::Grid::new("loudness").num_columns(2).show(ui, |ui| {
+                for (label, index, unit) in [
+                    ("M", 0, "LUFS"),
+                    ("S", 1, "LUFS"),
+                    ("I", 2, "LUFS"),
+                    ("TP", 3, "dBTP"),
+                ] {
+                    ui.label(RichText::new(label).color(theme::MUTED));
+                    ui.label(
+                        RichText::new(show(read(index), unit))
+                            .monospace()
+                            .size(14.0),
+                    );
+                    ui.end_row();
+                }
+            });
+            ui.add_space(4.0);
+            let target = TARGETS[self.target.min(TARGETS.len() - 1)];
+            egui::ComboBox::from_id_salt("target")
+                .selected_text(target.name)
+                .width(120.0)
+                .show_ui(ui, |ui| {
+                    for (i, t) in TARGETS.iter().enumerate() {
+                        ui.selectable_value(
+                            &mut self.target,
+                            i,
+                            format!("{} ({} LUFS)", t.name, t.integrated),
+                        );
+                    }
+                });
+            let integrated = read(2);
+            let true_peak = read(3);
+            if integrated.is_finite() {
+                let distance = integrated as f64 - target.integrated;
+                let colour = if distance.abs() <= 0.5 {
+                    theme::LEVEL
+                } else {
+                    theme::LEVEL_HOT
+                };
+                ui.label(RichText::new(format!("I to target {distance:+.1} LU")).color(colour));
+            } else {
+                ui.label(
+                    RichText::new(format!("target {} LUFS", target.integrated)).color(theme::MUTED),
+                );
+            }
+            if true_peak.is_finite() {
+                let over = true_peak as f64 > target.true_peak;
+                ui.label(
+                    RichText::new(format!(
+                        "TP limit {:.1} dBTP {}",
+                        target.true_peak,
+                        if over { "over" } else { "ok" }
+                    ))
+                    .color(if over { theme::OVER } else { theme::LEVEL }),
+                );
+            }
+            if ui.button("Reset").clicked() {
+                self.meters.loudness_reset.store(true, Ordering::Relaxed);
+            }
+        });
+    }
+
     fn layout(&mut self, ui: &mut egui::Ui, setter: &ParamSetter) {
-        let p = &self.params;
+        let p = self.params.clone();
         ui.horizontal(|ui| {
             ui.label(
                 RichText::new("LATHE LIMITER")
@@ -148,7 +227,7 @@ impl LimiterEditor {
         let meter_height = (available.y - 150.0).max(180.0);
         ui.horizontal(|ui| {
             // Gain-reduction history over the last 6 s.
-            let plot_width = (available.x - 330.0).max(200.0);
+            let plot_width = (available.x - 470.0).max(200.0);
             ui.vertical(|ui| {
                 ui.label(
                     RichText::new(format!(
@@ -215,6 +294,8 @@ impl LimiterEditor {
                 );
                 ui.label(RichText::new(format!("{samples} samples")).color(theme::MUTED));
             });
+            ui.separator();
+            self.loudness_panel(ui);
         });
         ui.separator();
 

@@ -2,6 +2,7 @@
 //! around `dsp_core::Limiter`: parameters, state, meters and the editor live here; all DSP lives
 //! in dsp-core.
 
+use dsp_core::loudness::LoudnessMeter;
 use dsp_core::oversampling::Oversampling;
 use dsp_core::{gain_to_db, Limiter, TruePeakDetector};
 use nice_plug::prelude::*;
@@ -35,6 +36,11 @@ struct Dsp {
     history_interval: usize,
     history_count: usize,
     history_min_gain: f32,
+    /// Output loudness (BS.1770), run while the editor is open; readings published every
+    /// `loudness_interval` samples (a query sums the whole 3 s window).
+    loudness: LoudnessMeter,
+    loudness_interval: usize,
+    loudness_count: usize,
 }
 
 impl Default for LatheLimiter {
@@ -105,6 +111,12 @@ impl Plugin for LatheLimiter {
             history_interval: ((HISTORY_INTERVAL_S * sample_rate) as usize).max(1),
             history_count: 0,
             history_min_gain: 1.0,
+            loudness: match LoudnessMeter::new(sample_rate as u32, channels) {
+                Ok(meter) => meter,
+                Err(_) => return false,
+            },
+            loudness_interval: (sample_rate / 10.0) as usize,
+            loudness_count: 0,
         });
         true
     }
@@ -169,6 +181,28 @@ impl Plugin for LatheLimiter {
                     .push(gain_to_db(dsp.history_min_gain).min(0.0));
                 dsp.history_count = 0;
                 dsp.history_min_gain = 1.0;
+            }
+            if meters.loudness_reset.swap(false, Ordering::Relaxed) {
+                dsp.loudness.reset();
+            }
+            let mut views: [&[f32]; 2] = [&[], &[]];
+            for (view, channel) in views.iter_mut().zip(channels.iter()) {
+                *view = channel;
+            }
+            dsp.loudness.process(&views[..channels.len().min(2)]);
+            dsp.loudness_count += channels.first().map_or(0, |c| c.len());
+            if dsp.loudness_count >= dsp.loudness_interval {
+                dsp.loudness_count = 0;
+                let reading = dsp.loudness.reading();
+                let values = [
+                    reading.momentary,
+                    reading.short_term,
+                    reading.integrated,
+                    reading.true_peak_db,
+                ];
+                for (atomic, value) in meters.loudness.iter().zip(values) {
+                    atomic.store(value as f32, Ordering::Relaxed);
+                }
             }
             self.repaint.request_repaint();
         }

@@ -3,7 +3,7 @@
 
 use atomic_float::AtomicF32;
 use lathe_ui::SharedHistory;
-use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 
 /// Gain-reduction history: one point per `HISTORY_INTERVAL_S`, `HISTORY_POINTS` points (6 s).
 pub const HISTORY_POINTS: usize = 600;
@@ -21,6 +21,11 @@ pub struct Meters {
     /// The latency the plugin reports, and the rate it runs at, for the latency readout.
     pub latency_samples: AtomicU32,
     pub sample_rate: AtomicF32,
+    /// Output loudness while the editor is open: momentary, short-term, integrated (LUFS) and
+    /// true peak (dBTP); `-inf` until measured.
+    pub loudness: [AtomicF32; 4],
+    /// Set by the editor's reset button, cleared by the audio thread when it has reset.
+    pub loudness_reset: AtomicBool,
 }
 
 impl Default for Meters {
@@ -34,6 +39,8 @@ impl Default for Meters {
             reduction_history: SharedHistory::new(HISTORY_POINTS, 0.0),
             latency_samples: AtomicU32::new(0),
             sample_rate: AtomicF32::new(48_000.0),
+            loudness: std::array::from_fn(|_| AtomicF32::new(f32::NEG_INFINITY)),
+            loudness_reset: AtomicBool::new(false),
         }
     }
 }
