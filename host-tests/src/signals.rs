@@ -1,16 +1,9 @@
 //! Test signals and measurements for host tests.
 
-/// Deterministic noise in [−1, 1).
+/// Deterministic white noise in [−1, 1).
 pub fn noise(len: usize, seed: u64) -> Vec<f32> {
-    let mut state = seed.max(1);
-    (0..len)
-        .map(|_| {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            ((state >> 11) as f64 / (1u64 << 52) as f64 - 1.0) as f32
-        })
-        .collect()
+    let mut white = dsp_core::noise::WhiteNoise::new(seed);
+    (0..len).map(|_| white.next_f64() as f32).collect()
 }
 
 /// A stereo pair of independent noise channels at `db` dBFS peak.
