@@ -24,12 +24,6 @@ pub fn gain_to_db(gain: f32) -> f32 {
     }
 }
 
-/// `db_to_gain` in double precision, for analysis code and tests.
-#[inline]
-pub fn db_to_gain_f64(db: f64) -> f64 {
-    10f64.powf(db / 20.0)
-}
-
 /// `gain_to_db` in double precision, for analysis code and tests.
 #[inline]
 pub fn gain_to_db_f64(gain: f64) -> f64 {
