@@ -59,10 +59,10 @@ pub mod range {
 /// The level, relative to the ceiling, that the detected sample peak is limited to: −0.001 dB,
 /// which absorbs the `f32` rounding between detection and output (measured at up to 0.0002 dB).
 const DETECTION_LIMIT: f32 = 0.999_885;
-/// Extra headroom in true-peak mode, dB. Two accurate reconstructions of material with strong
-/// content at the band edge (clipped mixes at 44.1 kHz) disagree locally by up to ~0.2 dB, set
-/// by how each rolls off between 0.47·fs and Nyquist; measured against an exact 16x reference,
-/// the limiter's output on clipped drums read 0.17 dB over the ceiling without this margin.
+/// Extra headroom in true-peak mode, dB: keeps the output under the ceiling on a BS.1770 4x meter
+/// as well as on the detector's own reconstruction, whose readings of the same heavily limited
+/// noise differ by up to ~0.1 dB. (Disagreement between reconstructions about band-edge content
+/// is bounded in the detector itself, see [`crate::oversampling`].)
 const TRUE_PEAK_MARGIN_DB: f32 = 0.1;
 /// Hold `H` in true-peak mode: samples on each side of a detected peak over which the gain is held
 /// at or below its requirement, so that the gain is flat across the main lobe of a meter's
