@@ -5,61 +5,13 @@
 //! filters and bilinear-transformed with pre-warping, as done by libebur128) gives the same
 //! filters at 48 kHz and the intended response at any other rate.
 
-/// Second-order IIR section in transposed direct form II, `f64` state.
-#[derive(Clone, Copy, Debug, Default)]
-pub struct Biquad64 {
-    pub b: [f64; 3],
-    /// `a[0]` is 1 and not stored.
-    pub a: [f64; 2],
-    s1: f64,
-    s2: f64,
-}
-
-impl Biquad64 {
-    pub fn new(b: [f64; 3], a: [f64; 2]) -> Self {
-        Self {
-            b,
-            a,
-            s1: 0.0,
-            s2: 0.0,
-        }
-    }
-
-    pub fn reset(&mut self) {
-        self.s1 = 0.0;
-        self.s2 = 0.0;
-    }
-
-    #[inline]
-    pub fn process(&mut self, x: f64) -> f64 {
-        let y = self.b[0] * x + self.s1;
-        self.s1 = crate::denormal::flush_f64(self.b[1] * x - self.a[0] * y + self.s2);
-        self.s2 = crate::denormal::flush_f64(self.b[2] * x - self.a[1] * y);
-        y
-    }
-
-    /// Magnitude response at `hz` for sample rate `sample_rate`.
-    pub fn magnitude(&self, sample_rate: f64, hz: f64) -> f64 {
-        let w = 2.0 * std::f64::consts::PI * hz / sample_rate;
-        let (c1, s1) = (w.cos(), -w.sin());
-        let (c2, s2) = ((2.0 * w).cos(), -(2.0 * w).sin());
-        let num = (
-            self.b[0] + self.b[1] * c1 + self.b[2] * c2,
-            self.b[1] * s1 + self.b[2] * s2,
-        );
-        let den = (
-            1.0 + self.a[0] * c1 + self.a[1] * c2,
-            self.a[0] * s1 + self.a[1] * s2,
-        );
-        (num.0.hypot(num.1)) / (den.0.hypot(den.1))
-    }
-}
+use crate::biquad::{Biquad, Coeffs};
 
 /// The two K-weighting stages for one channel.
 #[derive(Clone, Copy, Debug)]
 pub struct KWeighting {
-    pub shelf: Biquad64,
-    pub highpass: Biquad64,
+    pub shelf: Biquad,
+    pub highpass: Biquad,
 }
 
 impl KWeighting {
@@ -73,23 +25,23 @@ impl KWeighting {
         let vh = 10f64.powf(gain_db / 20.0);
         let vb = vh.powf(0.4996667741545416);
         let a0 = 1.0 + k / q + k * k;
-        let shelf = Biquad64::new(
-            [
+        let shelf = Biquad::new(Coeffs {
+            b: [
                 (vh + vb * k / q + k * k) / a0,
                 2.0 * (k * k - vh) / a0,
                 (vh - vb * k / q + k * k) / a0,
             ],
-            [2.0 * (k * k - 1.0) / a0, (1.0 - k / q + k * k) / a0],
-        );
+            a: [2.0 * (k * k - 1.0) / a0, (1.0 - k / q + k * k) / a0],
+        });
         // Stage 2: RLB high-pass (~38 Hz).
         let f0 = 38.13547087602444;
         let q = 0.5003270373238773;
         let k = (PI * f0 / sample_rate).tan();
         let a0 = 1.0 + k / q + k * k;
-        let highpass = Biquad64::new(
-            [1.0, -2.0, 1.0],
-            [2.0 * (k * k - 1.0) / a0, (1.0 - k / q + k * k) / a0],
-        );
+        let highpass = Biquad::new(Coeffs {
+            b: [1.0, -2.0, 1.0],
+            a: [2.0 * (k * k - 1.0) / a0, (1.0 - k / q + k * k) / a0],
+        });
         Self { shelf, highpass }
     }
 
@@ -104,7 +56,8 @@ impl KWeighting {
     }
 
     pub fn magnitude(&self, sample_rate: f64, hz: f64) -> f64 {
-        self.shelf.magnitude(sample_rate, hz) * self.highpass.magnitude(sample_rate, hz)
+        self.shelf.coeffs.response(sample_rate, hz).norm()
+            * self.highpass.coeffs.response(sample_rate, hz).norm()
     }
 }
 
@@ -119,25 +72,25 @@ mod tests {
         let shelf_b = [1.53512485958697, -2.69169618940638, 1.19839281085285];
         let shelf_a = [-1.69065929318241, 0.73248077421585];
         let hp_a = [-1.99004745483398, 0.99007225036621];
-        for (ours, published) in k.shelf.b.iter().zip(shelf_b) {
+        for (ours, published) in k.shelf.coeffs.b.iter().zip(shelf_b) {
             assert!(
                 (ours - published).abs() < 1e-8,
                 "shelf b: {ours} vs {published}"
             );
         }
-        for (ours, published) in k.shelf.a.iter().zip(shelf_a) {
+        for (ours, published) in k.shelf.coeffs.a.iter().zip(shelf_a) {
             assert!(
                 (ours - published).abs() < 1e-8,
                 "shelf a: {ours} vs {published}"
             );
         }
-        for (ours, published) in k.highpass.a.iter().zip(hp_a) {
+        for (ours, published) in k.highpass.coeffs.a.iter().zip(hp_a) {
             assert!(
                 (ours - published).abs() < 1e-8,
                 "high-pass a: {ours} vs {published}"
             );
         }
-        assert_eq!(k.highpass.b, [1.0, -2.0, 1.0]);
+        assert_eq!(k.highpass.coeffs.b, [1.0, -2.0, 1.0]);
     }
 
     /// The response shape is the same at every rate (checked against the 48 kHz design): the

@@ -12,10 +12,14 @@
 //! Parameters are set in physical units (dB, Hz, ms); conversion to per-sample values happens in
 //! setters that know the sample rate.
 
+pub mod biquad;
+pub mod channel;
+pub mod crossover;
 pub mod db;
 pub mod delay;
 pub mod denormal;
 pub mod dither;
+pub mod imager;
 pub mod kernels;
 pub mod kweight;
 pub mod limiter;
@@ -30,6 +34,16 @@ pub use delay::DelayLine;
 pub use limiter::{Limiter, LimiterSettings, LimiterStats};
 pub use oversampling::{Oversampling, TruePeakDetector};
 pub use smoother::Smoother;
+
+/// `value` clamped into `range` (inclusive), or `fallback` if it is NaN: how every settings
+/// struct here sanitises what a host sends.
+pub fn clamp_or(value: f32, (lo, hi): (f32, f32), fallback: f32) -> f32 {
+    if value.is_nan() {
+        fallback
+    } else {
+        value.clamp(lo, hi)
+    }
+}
 
 /// The widest channel layout the processors here are written for.
 pub const MAX_CHANNELS: usize = 2;

@@ -123,13 +123,7 @@ impl LimiterSettings {
     /// The settings with every value clamped into its range (NaN becomes the default).
     pub fn clamped(&self) -> Self {
         let default = Self::default();
-        let clamp = |value: f32, (lo, hi): (f32, f32), fallback: f32| {
-            if value.is_nan() {
-                fallback
-            } else {
-                value.clamp(lo, hi)
-            }
-        };
+        let clamp = crate::clamp_or;
         Self {
             input_gain_db: clamp(
                 self.input_gain_db,

@@ -70,13 +70,15 @@ impl Smoother {
     pub fn tick(&mut self) -> f32 {
         if self.current != self.target {
             let next = self.target + (self.current - self.target) * self.pole;
-            // Snap once the remaining distance no longer changes the value or is inaudible.
-            self.current =
-                if next == self.current || (next - self.target).abs() <= 1e-7 * self.target.abs() {
-                    self.target
-                } else {
-                    next
-                };
+            // Snap once the remaining distance no longer changes the value or is inaudible
+            // (relative to the target, or below 1e-10 absolute when heading for zero).
+            self.current = if next == self.current
+                || (next - self.target).abs() <= 1e-7 * self.target.abs().max(1e-3)
+            {
+                self.target
+            } else {
+                next
+            };
         }
         self.current
     }
@@ -93,6 +95,47 @@ impl Smoother {
                 *value = self.tick();
             }
         }
+    }
+}
+
+/// A frequency that glides in octaves (a [`Smoother`] on `log2(hz)`), for filters whose
+/// coefficients are recomputed every few samples while it moves.
+#[derive(Clone, Debug)]
+pub struct Glide {
+    octaves: Smoother,
+}
+
+impl Glide {
+    /// Starts settled at `hz`; `time_ms` is the smoothing time constant.
+    pub fn new(sample_rate: f32, time_ms: f32, hz: f32) -> Self {
+        Self {
+            octaves: Smoother::new(sample_rate, time_ms, hz.max(1e-3).log2()),
+        }
+    }
+
+    pub fn set_target(&mut self, hz: f32) {
+        self.octaves.set_target(hz.max(1e-3).log2());
+    }
+
+    /// Jumps to the target.
+    pub fn jump(&mut self) {
+        self.octaves.reset(self.octaves.target());
+    }
+
+    /// Advances `samples` samples; returns whether the frequency moved.
+    pub fn advance(&mut self, samples: usize) -> bool {
+        if self.octaves.is_settled() {
+            return false;
+        }
+        for _ in 0..samples {
+            self.octaves.tick();
+        }
+        true
+    }
+
+    /// The current frequency, Hz.
+    pub fn hz(&self) -> f64 {
+        2f64.powf(self.octaves.current() as f64)
     }
 }
 

@@ -2,8 +2,10 @@
 //! harmonics of a −90 dBFS sine (with plain rounding as the control that shows them), the
 //! shaping gain in the 1–5 kHz region, the output grid and auto-blank.
 
+mod common;
+
+use common::power_spectrum;
 use dsp_core::dither::{Dither, DitherKind, DitherSettings, NoiseShaping};
-use realfft::RealFftPlanner;
 use std::f64::consts::PI;
 
 const FS: f32 = 44_100.0;
@@ -44,27 +46,6 @@ fn error(input: &[f32], output: &[f32]) -> Vec<f64> {
 
 fn rms_db(values: &[f64]) -> f64 {
     10.0 * (values.iter().map(|v| v * v).sum::<f64>() / values.len() as f64).log10()
-}
-
-/// Averaged Hann-windowed power spectrum of `signal` in frames of `n` (bins 0..n/2).
-fn power_spectrum(signal: &[f64], n: usize) -> Vec<f64> {
-    let mut planner = RealFftPlanner::<f64>::new();
-    let fft = planner.plan_fft_forward(n);
-    let mut total = vec![0.0; n / 2 + 1];
-    let frames = signal.len() / n;
-    for frame in signal.chunks_exact(n) {
-        let mut buffer: Vec<f64> = frame
-            .iter()
-            .enumerate()
-            .map(|(i, &x)| x * (0.5 - 0.5 * (2.0 * PI * i as f64 / n as f64).cos()))
-            .collect();
-        let mut spectrum = fft.make_output_vec();
-        fft.process(&mut buffer, &mut spectrum).unwrap();
-        for (t, c) in total.iter_mut().zip(&spectrum) {
-            *t += c.norm_sqr() / frames as f64;
-        }
-    }
-    total
 }
 
 /// Flat 16-bit TPDF: total error RMS is q/2, i.e. −96.3 dBFS (±0.2 dB).

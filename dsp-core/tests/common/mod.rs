@@ -218,3 +218,38 @@ pub fn with_slices<R>(channels: &mut [Vec<f32>], f: impl FnOnce(&mut [&mut [f32]
     let mut slices: Vec<&mut [f32]> = channels.iter_mut().map(|c| c.as_mut_slice()).collect();
     f(&mut slices)
 }
+
+/// Averaged Hann-windowed power spectrum of `signal` in frames of `n` (bins 0..n/2).
+pub fn power_spectrum(signal: &[f64], n: usize) -> Vec<f64> {
+    let mut planner = realfft::RealFftPlanner::<f64>::new();
+    let fft = planner.plan_fft_forward(n);
+    let mut total = vec![0.0; n / 2 + 1];
+    let frames = signal.len() / n;
+    for frame in signal.chunks_exact(n) {
+        let mut buffer: Vec<f64> = frame
+            .iter()
+            .enumerate()
+            .map(|(i, &x)| x * (0.5 - 0.5 * (2.0 * PI * i as f64 / n as f64).cos()))
+            .collect();
+        let mut spectrum = fft.make_output_vec();
+        fft.process(&mut buffer, &mut spectrum).unwrap();
+        for (t, c) in total.iter_mut().zip(&spectrum) {
+            *t += c.norm_sqr() / frames as f64;
+        }
+    }
+    total
+}
+
+/// Half-scale white noise (uniform in [−0.5, 0.5)), deterministic per seed.
+pub fn noise(len: usize, seed: u64) -> Vec<f32> {
+    let mut noise = Noise::new(seed);
+    (0..len).map(|_| (0.5 * noise.next()) as f32).collect()
+}
+
+/// Asserts bit-identical output, naming the first differing sample.
+pub fn assert_identical(got: &[f32], want: &[f32], label: &str) {
+    assert_eq!(got.len(), want.len(), "{label}: length");
+    if let Some(n) = (0..got.len()).find(|&n| got[n].to_bits() != want[n].to_bits()) {
+        panic!("{label}: sample {n} is {} instead of {}", got[n], want[n]);
+    }
+}
