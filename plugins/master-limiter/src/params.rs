@@ -6,6 +6,7 @@ use dsp_core::limiter::range;
 use dsp_core::oversampling::Oversampling;
 use dsp_core::LimiterSettings;
 use lathe_ui::format;
+use lathe_ui::params::{db_param, ms_param};
 use nice_plug::prelude::*;
 
 /// Oversampling of the true-peak detection, as offered to the user.
@@ -82,27 +83,6 @@ pub struct MonitoringParams {
     /// Unity-gain listen: the output matched to the input loudness.
     #[id = "listen"]
     pub listen: BoolParam,
-}
-
-fn db_param(name: &str, default: f32, (min, max): (f32, f32)) -> FloatParam {
-    FloatParam::new(name, default, FloatRange::Linear { min, max })
-        .with_step_size(0.01)
-        .with_value_to_string(format::v2s_db(2))
-        .with_string_to_value(format::s2v_db())
-}
-
-fn ms_param(name: &str, default: f32, (min, max): (f32, f32)) -> FloatParam {
-    FloatParam::new(
-        name,
-        default,
-        FloatRange::Skewed {
-            min,
-            max,
-            factor: FloatRange::skew_factor(-2.0),
-        },
-    )
-    .with_value_to_string(format::v2s_ms())
-    .with_string_to_value(format::s2v_ms())
 }
 
 impl Default for LimiterParams {

@@ -103,6 +103,39 @@ pub fn s2v_hz() -> StringToValue {
     })
 }
 
+/// "L 50 %", "C", "R 30 %" for a −1..1 position.
+pub fn v2s_pan() -> ValueToString {
+    Arc::new(|value| {
+        let percent = (value * 100.0).round();
+        if percent == 0.0 {
+            "C".to_string()
+        } else if percent < 0.0 {
+            format!("L {:.0} %", -percent)
+        } else {
+            format!("R {percent:.0} %")
+        }
+    })
+}
+
+/// Parses "C", "L 50", "L50 %", "R 30", "-50" (left), "50" (right) into −1..1.
+pub fn s2v_pan() -> StringToValue {
+    Arc::new(|text| {
+        let text = text.trim().to_lowercase();
+        if text == "c" || text == "center" || text == "centre" {
+            return Some(0.0);
+        }
+        let (sign, rest) = if let Some(rest) = text.strip_prefix('l') {
+            (-1.0, rest)
+        } else if let Some(rest) = text.strip_prefix('r') {
+            (1.0, rest)
+        } else {
+            (1.0, text.as_str())
+        };
+        let (value, unit) = parse_number_and_unit(rest)?;
+        matches!(unit.as_str(), "" | "%").then_some(sign * value / 100.0)
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -126,6 +159,12 @@ mod tests {
         let pct = s2v_percent();
         assert_eq!(pct("50 %"), Some(0.5));
         assert_eq!(pct("inf"), None);
+        let pan = s2v_pan();
+        assert_eq!(pan("C"), Some(0.0));
+        assert_eq!(pan("L 50"), Some(-0.5));
+        assert_eq!(pan("r30%"), Some(0.3));
+        assert_eq!(pan("-25"), Some(-0.25));
+        assert_eq!(pan("up"), None);
     }
 
     #[test]
@@ -135,5 +174,7 @@ mod tests {
         assert_eq!(v2s_ms()(1500.0), "1.50 s");
         assert_eq!(v2s_hz()(1500.0), "1.50 kHz");
         assert_eq!(v2s_percent()(0.5), "50 %");
+        assert_eq!(v2s_pan()(-0.5), "L 50 %");
+        assert_eq!(v2s_pan()(0.001), "C");
     }
 }

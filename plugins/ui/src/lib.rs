@@ -4,7 +4,9 @@
 
 pub mod format;
 pub mod meter;
+pub mod params;
 pub mod plugin;
+pub mod scope;
 pub mod theme;
 
 pub use meter::{

@@ -24,6 +24,13 @@ pub const STEREO_OR_MONO: &[AudioIOLayout] = &[
     },
 ];
 
+/// Stereo in/out only (processors that work on the stereo image).
+pub const STEREO: &[AudioIOLayout] = &[AudioIOLayout {
+    main_input_channels: NonZeroU32::new(2),
+    main_output_channels: NonZeroU32::new(2),
+    ..AudioIOLayout::const_default()
+}];
+
 /// The bypass parameter hosts map their bypass button to.
 pub fn bypass_param() -> BoolParam {
     BoolParam::new("Bypass", false)
@@ -44,4 +51,27 @@ pub fn editor_frame(
             .inner_margin(egui::Margin::same(10))
             .show(ui, contents);
     });
+}
+
+/// The title row every editor starts with: the plugin name and its bypass switch.
+pub fn header(
+    ui: &mut egui::Ui,
+    title: &str,
+    bypass: &BoolParam,
+    setter: &ParamSetter,
+    extra: impl FnOnce(&mut egui::Ui),
+) {
+    ui.horizontal(|ui| {
+        ui.label(
+            egui::RichText::new(title)
+                .strong()
+                .size(16.0)
+                .color(crate::theme::ACCENT),
+        );
+        ui.add_space(24.0);
+        ui.label("Bypass");
+        ui.add(nice_plug_egui::widgets::ParamSlider::for_param(bypass, setter).with_width(60.0));
+        extra(ui);
+    });
+    ui.separator();
 }
