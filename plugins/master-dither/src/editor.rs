@@ -6,45 +6,34 @@ use crate::Meters;
 use dsp_core::dither::{shaping_response_db, tpdf_noise_floor_db};
 use dsp_core::gain_to_db;
 use egui::{pos2, vec2, Align2, FontId, RichText, Sense, Stroke};
+use lathe_ui::editor::{EditorBody, EditorSize, Shell};
 use lathe_ui::{theme, Ballistics, MeterStyle};
-use nice_plug::context::gui::GuiContext;
-use nice_plug::editor::dpi::LogicalSize;
 use nice_plug::prelude::*;
 use nice_plug_egui::widgets::ParamSlider;
-use nice_plug_egui::{
-    create_egui_editor, EguiEditor, EguiEditorState, EguiNiceSettings, NiceEguiApp, RepaintNotifier,
-};
+use nice_plug_egui::{EguiEditor, EguiEditorState, RepaintNotifier};
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
-use std::time::Instant;
 
-const WIDTH: f32 = 640.0;
-const HEIGHT: f32 = 400.0;
-
-pub fn default_state() -> Arc<EguiEditorState> {
-    EguiEditorState::from_size(LogicalSize::new(WIDTH, HEIGHT), 1.0)
-}
+pub const SIZE: EditorSize = EditorSize {
+    default: (640.0, 400.0),
+    min: (520.0, 340.0),
+};
 
 pub fn create(
     params: Arc<DitherParams>,
     meters: Arc<Meters>,
     state: Arc<EguiEditorState>,
     repaint: RepaintNotifier,
-) -> Option<EguiEditor<DitherEditor>> {
-    create_egui_editor(
+) -> Option<EguiEditor<Shell<DitherEditor>>> {
+    lathe_ui::editor::create(
         state,
         repaint,
-        EguiNiceSettings::new()
-            .with_tile("Lathe Dither")
-            .with_resize_hint(
-                ResizeHint::resizable().with_min_logical_size(LogicalSize::new(520.0, 340.0)),
-            ),
+        "Lathe Dither",
+        SIZE,
         DitherEditor {
             params,
             meters,
-            gui: None,
             output: Ballistics::default(),
-            last_frame: None,
         },
     )
 }
@@ -52,44 +41,17 @@ pub fn create(
 pub struct DitherEditor {
     params: Arc<DitherParams>,
     meters: Arc<Meters>,
-    gui: Option<GuiContext>,
     output: Ballistics,
-    last_frame: Option<Instant>,
 }
 
-impl NiceEguiApp for DitherEditor {
-    fn build(
-        &mut self,
-        egui_ctx: egui::Context,
-        gui: GuiContext,
-        _frame: &mut nice_plug_egui::Frame,
-    ) -> Result<(), nice_plug_egui::baseview::HandlerError> {
-        theme::apply(&egui_ctx);
-        self.gui = Some(gui);
-        Ok(())
-    }
-
-    fn editor_closed(&mut self) {
-        self.gui = None;
-    }
-
-    fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut nice_plug_egui::Frame) {
-        let Some(gui) = self.gui.clone() else {
-            return;
-        };
-        let setter = gui.param_setter();
-        let now = Instant::now();
-        let dt = self
-            .last_frame
-            .map_or(0.0, |t| now.duration_since(t).as_secs_f32());
-        self.last_frame = Some(now);
+impl EditorBody for DitherEditor {
+    fn update(&mut self, dt: f32) {
         let peak = self.meters.output_peak.swap(0.0, Ordering::Relaxed);
         self.output.update(gain_to_db(peak), dt);
-        ui.ctx()
-            .request_repaint_after(std::time::Duration::from_millis(33));
-        lathe_ui::plugin::editor_frame(ui, "lathe-dither", vec2(520.0, 340.0), |ui| {
-            self.layout(ui, &setter)
-        });
+    }
+
+    fn draw(&mut self, ui: &mut egui::Ui, setter: &ParamSetter) {
+        self.layout(ui, setter)
     }
 }
 

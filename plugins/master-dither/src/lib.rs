@@ -37,7 +37,7 @@ impl Default for LatheDither {
         Self {
             params: Arc::new(DitherParams::default()),
             meters: Arc::new(Meters::default()),
-            editor_state: editor::default_state(),
+            editor_state: editor::SIZE.state(),
             repaint: RepaintNotifier::new(),
             dsp: None,
             sample_rate: 48_000.0,
@@ -46,32 +46,11 @@ impl Default for LatheDither {
 }
 
 impl Plugin for LatheDither {
-    const NAME: &'static str = "Lathe Dither";
-    const VENDOR: &'static str = lathe_ui::plugin::VENDOR;
-    const URL: &'static str = lathe_ui::plugin::URL;
-    const EMAIL: &'static str = lathe_ui::plugin::EMAIL;
-    const VERSION: &'static str = env!("CARGO_PKG_VERSION");
+    lathe_ui::plugin_common!("Lathe Dither");
 
     const AUDIO_IO_LAYOUTS: &'static [AudioIOLayout] = lathe_ui::plugin::STEREO_OR_MONO;
 
-    const SAMPLE_ACCURATE_AUTOMATION: bool = true;
-
-    type Editor = EguiEditor<editor::DitherEditor>;
-    type SysExMessage = ();
-    type BackgroundTask = ();
-
-    fn params(&self) -> Arc<dyn Params> {
-        self.params.clone()
-    }
-
-    fn editor(&mut self, _async_executor: AsyncExecutor<Self>) -> Option<Self::Editor> {
-        editor::create(
-            self.params.clone(),
-            self.meters.clone(),
-            self.editor_state.clone(),
-            self.repaint.clone(),
-        )
-    }
+    type Editor = EguiEditor<lathe_ui::editor::Shell<editor::DitherEditor>>;
 
     fn activate(
         &mut self,

@@ -4,45 +4,34 @@
 use crate::params::ImagerParams;
 use crate::Meters;
 use egui::{pos2, vec2, Align2, FontId, Rect, RichText, Sense, Stroke};
+use lathe_ui::editor::{EditorBody, EditorSize, Shell};
 use lathe_ui::scope::{correlation_meter, vectorscope, ScopeMode};
 use lathe_ui::theme;
-use nice_plug::context::gui::GuiContext;
-use nice_plug::editor::dpi::LogicalSize;
 use nice_plug::prelude::*;
 use nice_plug_egui::widgets::ParamSlider;
-use nice_plug_egui::{
-    create_egui_editor, EguiEditor, EguiEditorState, EguiNiceSettings, NiceEguiApp, RepaintNotifier,
-};
+use nice_plug_egui::{EguiEditor, EguiEditorState, RepaintNotifier};
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
-const WIDTH: f32 = 780.0;
-const HEIGHT: f32 = 440.0;
-const MIN_SIZE: (f32, f32) = (680.0, 400.0);
-
-pub fn default_state() -> Arc<EguiEditorState> {
-    EguiEditorState::from_size(LogicalSize::new(WIDTH, HEIGHT), 1.0)
-}
+pub const SIZE: EditorSize = EditorSize {
+    default: (780.0, 440.0),
+    min: (680.0, 400.0),
+};
 
 pub fn create(
     params: Arc<ImagerParams>,
     meters: Arc<Meters>,
     state: Arc<EguiEditorState>,
     repaint: RepaintNotifier,
-) -> Option<EguiEditor<ImagerEditor>> {
-    create_egui_editor(
+) -> Option<EguiEditor<Shell<ImagerEditor>>> {
+    lathe_ui::editor::create(
         state,
         repaint,
-        EguiNiceSettings::new()
-            .with_tile("Lathe Imager")
-            .with_resize_hint(
-                ResizeHint::resizable()
-                    .with_min_logical_size(LogicalSize::new(MIN_SIZE.0, MIN_SIZE.1)),
-            ),
+        "Lathe Imager",
+        SIZE,
         ImagerEditor {
             params,
             meters,
-            gui: None,
             mode: ScopeMode::Lissajous,
             points: Vec::with_capacity(crate::SCOPE_POINTS),
         },
@@ -52,38 +41,17 @@ pub fn create(
 pub struct ImagerEditor {
     params: Arc<ImagerParams>,
     meters: Arc<Meters>,
-    gui: Option<GuiContext>,
     mode: ScopeMode,
     points: Vec<(f32, f32)>,
 }
 
-impl NiceEguiApp for ImagerEditor {
-    fn build(
-        &mut self,
-        egui_ctx: egui::Context,
-        gui: GuiContext,
-        _frame: &mut nice_plug_egui::Frame,
-    ) -> Result<(), nice_plug_egui::baseview::HandlerError> {
-        theme::apply(&egui_ctx);
-        self.gui = Some(gui);
-        Ok(())
-    }
-
-    fn editor_closed(&mut self) {
-        self.gui = None;
-    }
-
-    fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut nice_plug_egui::Frame) {
-        let Some(gui) = self.gui.clone() else {
-            return;
-        };
-        let setter = gui.param_setter();
+impl EditorBody for ImagerEditor {
+    fn update(&mut self, _dt: f32) {
         self.meters.scope.read_into(&mut self.points);
-        ui.ctx()
-            .request_repaint_after(std::time::Duration::from_millis(33));
-        lathe_ui::plugin::editor_frame(ui, "lathe-imager", vec2(MIN_SIZE.0, MIN_SIZE.1), |ui| {
-            self.layout(ui, &setter)
-        });
+    }
+
+    fn draw(&mut self, ui: &mut egui::Ui, setter: &ParamSetter) {
+        self.layout(ui, setter)
     }
 }
 

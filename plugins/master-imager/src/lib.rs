@@ -52,7 +52,7 @@ impl Default for LatheImager {
         Self {
             params: Arc::new(ImagerParams::default()),
             meters: Arc::new(Meters::default()),
-            editor_state: editor::default_state(),
+            editor_state: editor::SIZE.state(),
             repaint: RepaintNotifier::new(),
             dsp: None,
             scope_step: 4,
@@ -61,32 +61,11 @@ impl Default for LatheImager {
 }
 
 impl Plugin for LatheImager {
-    const NAME: &'static str = "Lathe Imager";
-    const VENDOR: &'static str = lathe_ui::plugin::VENDOR;
-    const URL: &'static str = lathe_ui::plugin::URL;
-    const EMAIL: &'static str = lathe_ui::plugin::EMAIL;
-    const VERSION: &'static str = env!("CARGO_PKG_VERSION");
+    lathe_ui::plugin_common!("Lathe Imager");
 
     const AUDIO_IO_LAYOUTS: &'static [AudioIOLayout] = lathe_ui::plugin::STEREO;
 
-    const SAMPLE_ACCURATE_AUTOMATION: bool = true;
-
-    type Editor = EguiEditor<editor::ImagerEditor>;
-    type SysExMessage = ();
-    type BackgroundTask = ();
-
-    fn params(&self) -> Arc<dyn Params> {
-        self.params.clone()
-    }
-
-    fn editor(&mut self, _async_executor: AsyncExecutor<Self>) -> Option<Self::Editor> {
-        editor::create(
-            self.params.clone(),
-            self.meters.clone(),
-            self.editor_state.clone(),
-            self.repaint.clone(),
-        )
-    }
+    type Editor = EguiEditor<lathe_ui::editor::Shell<editor::ImagerEditor>>;
 
     fn activate(
         &mut self,

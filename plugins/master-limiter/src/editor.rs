@@ -5,54 +5,43 @@ use crate::meters::{take, Meters, HISTORY_INTERVAL_S, HISTORY_POINTS};
 use crate::params::LimiterParams;
 use dsp_core::gain_to_db;
 use egui::{vec2, RichText};
+use lathe_ui::editor::{EditorBody, EditorSize, Shell};
 use lathe_ui::{theme, Ballistics, MeterStyle};
-use nice_plug::context::gui::GuiContext;
-use nice_plug::editor::dpi::LogicalSize;
 use nice_plug::prelude::*;
 use nice_plug_egui::widgets::ParamSlider;
-use nice_plug_egui::{
-    create_egui_editor, EguiEditor, EguiEditorState, EguiNiceSettings, NiceEguiApp, RepaintNotifier,
-};
+use nice_plug_egui::{EguiEditor, EguiEditorState, RepaintNotifier};
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
-use std::time::Instant;
 
-const WIDTH: f32 = 880.0;
-const HEIGHT: f32 = 440.0;
+pub const SIZE: EditorSize = EditorSize {
+    default: (880.0, 440.0),
+    min: (620.0, 380.0),
+};
 /// Width of a parameter slider in the controls grid.
 const CONTROL_WIDTH: f32 = 64.0;
 /// The GR scale of the history and the bar, dB.
 const REDUCTION_RANGE_DB: f32 = 24.0;
-
-pub fn default_state() -> Arc<EguiEditorState> {
-    EguiEditorState::from_size(LogicalSize::new(WIDTH, HEIGHT), 1.0)
-}
 
 pub fn create(
     params: Arc<LimiterParams>,
     meters: Arc<Meters>,
     state: Arc<EguiEditorState>,
     repaint: RepaintNotifier,
-) -> Option<EguiEditor<LimiterEditor>> {
-    create_egui_editor(
+) -> Option<EguiEditor<Shell<LimiterEditor>>> {
+    lathe_ui::editor::create(
         state,
         repaint,
-        EguiNiceSettings::new()
-            .with_tile("Lathe Limiter")
-            .with_resize_hint(
-                ResizeHint::resizable().with_min_logical_size(LogicalSize::new(620.0, 380.0)),
-            ),
+        "Lathe Limiter",
+        SIZE,
         LimiterEditor {
             params,
             meters,
-            gui: None,
             input: [Ballistics::default(), Ballistics::default()],
             input_true_peak: Ballistics::default(),
             output: [Ballistics::default(), Ballistics::default()],
             output_true_peak: [Ballistics::default(), Ballistics::default()],
             reduction: Ballistics::with_fall(30.0),
             history: Vec::with_capacity(HISTORY_POINTS),
-            last_frame: None,
             target: 0,
         },
     )
@@ -61,7 +50,6 @@ pub fn create(
 pub struct LimiterEditor {
     params: Arc<LimiterParams>,
     meters: Arc<Meters>,
-    gui: Option<GuiContext>,
     input: [Ballistics; 2],
     input_true_peak: Ballistics,
     output: [Ballistics; 2],
@@ -69,19 +57,13 @@ pub struct LimiterEditor {
     /// Gain reduction as a positive number of dB.
     reduction: Ballistics,
     history: Vec<f32>,
-    last_frame: Option<Instant>,
     /// Index into `dsp_core::loudness::TARGETS` (editor state, not saved).
     target: usize,
 }
 
-impl LimiterEditor {
+impl EditorBody for LimiterEditor {
     /// Pulls the peaks published since the last frame into the ballistics.
-    fn update_meters(&mut self) {
-        let now = Instant::now();
-        let dt = self
-            .last_frame
-            .map_or(0.0, |t| now.duration_since(t).as_secs_f32());
-        self.last_frame = Some(now);
+    fn update(&mut self, dt: f32) {
         let m = &self.meters;
         for c in 0..2 {
             self.input[c].update(gain_to_db(take(&m.input_peak[c], 0.0)), dt);
@@ -94,37 +76,9 @@ impl LimiterEditor {
         self.reduction.update(reduction_db.max(0.0), dt);
         m.reduction_history.read_into(&mut self.history);
     }
-}
 
-impl NiceEguiApp for LimiterEditor {
-    fn build(
-        &mut self,
-        egui_ctx: egui::Context,
-        gui: GuiContext,
-        _frame: &mut nice_plug_egui::Frame,
-    ) -> Result<(), nice_plug_egui::baseview::HandlerError> {
-        theme::apply(&egui_ctx);
-        self.gui = Some(gui);
-        Ok(())
-    }
-
-    fn editor_closed(&mut self) {
-        self.gui = None;
-    }
-
-    fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut nice_plug_egui::Frame) {
-        let Some(gui) = self.gui.clone() else {
-            return;
-        };
-        let setter = gui.param_setter();
-        self.update_meters();
-        // Meters keep falling while the host is quiet.
-        ui.ctx()
-            .request_repaint_after(std::time::Duration::from_millis(33));
-
-        lathe_ui::plugin::editor_frame(ui, "lathe-limiter", vec2(620.0, 380.0), |ui| {
-            self.layout(ui, &setter)
-        });
+    fn draw(&mut self, ui: &mut egui::Ui, setter: &ParamSetter) {
+        self.layout(ui, setter)
     }
 }
 

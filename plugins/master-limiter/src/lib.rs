@@ -48,7 +48,7 @@ impl Default for LatheLimiter {
         Self {
             params: Arc::new(LimiterParams::default()),
             meters: Arc::new(Meters::default()),
-            editor_state: editor::default_state(),
+            editor_state: editor::SIZE.state(),
             repaint: RepaintNotifier::new(),
             dsp: None,
         }
@@ -56,32 +56,11 @@ impl Default for LatheLimiter {
 }
 
 impl Plugin for LatheLimiter {
-    const NAME: &'static str = "Lathe Limiter";
-    const VENDOR: &'static str = lathe_ui::plugin::VENDOR;
-    const URL: &'static str = lathe_ui::plugin::URL;
-    const EMAIL: &'static str = lathe_ui::plugin::EMAIL;
-    const VERSION: &'static str = env!("CARGO_PKG_VERSION");
+    lathe_ui::plugin_common!("Lathe Limiter");
 
     const AUDIO_IO_LAYOUTS: &'static [AudioIOLayout] = lathe_ui::plugin::STEREO_OR_MONO;
 
-    const SAMPLE_ACCURATE_AUTOMATION: bool = true;
-
-    type Editor = EguiEditor<editor::LimiterEditor>;
-    type SysExMessage = ();
-    type BackgroundTask = ();
-
-    fn params(&self) -> Arc<dyn Params> {
-        self.params.clone()
-    }
-
-    fn editor(&mut self, _async_executor: AsyncExecutor<Self>) -> Option<Self::Editor> {
-        editor::create(
-            self.params.clone(),
-            self.meters.clone(),
-            self.editor_state.clone(),
-            self.repaint.clone(),
-        )
-    }
+    type Editor = EguiEditor<lathe_ui::editor::Shell<editor::LimiterEditor>>;
 
     fn activate(
         &mut self,

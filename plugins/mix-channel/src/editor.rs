@@ -5,49 +5,36 @@ use crate::params::ChannelParams;
 use crate::Meters;
 use dsp_core::gain_to_db;
 use egui::{vec2, RichText};
+use lathe_ui::editor::{EditorBody, EditorSize, Shell};
 use lathe_ui::scope::correlation_meter;
 use lathe_ui::{theme, Ballistics, MeterStyle};
-use nice_plug::context::gui::GuiContext;
-use nice_plug::editor::dpi::LogicalSize;
 use nice_plug::prelude::*;
 use nice_plug_egui::widgets::ParamSlider;
-use nice_plug_egui::{
-    create_egui_editor, EguiEditor, EguiEditorState, EguiNiceSettings, NiceEguiApp, RepaintNotifier,
-};
+use nice_plug_egui::{EguiEditor, EguiEditorState, RepaintNotifier};
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
-use std::time::Instant;
 
-const WIDTH: f32 = 900.0;
-const HEIGHT: f32 = 400.0;
-const MIN_SIZE: (f32, f32) = (840.0, 360.0);
-
-pub fn default_state() -> Arc<EguiEditorState> {
-    EguiEditorState::from_size(LogicalSize::new(WIDTH, HEIGHT), 1.0)
-}
+pub const SIZE: EditorSize = EditorSize {
+    default: (900.0, 400.0),
+    min: (840.0, 360.0),
+};
 
 pub fn create(
     params: Arc<ChannelParams>,
     meters: Arc<Meters>,
     state: Arc<EguiEditorState>,
     repaint: RepaintNotifier,
-) -> Option<EguiEditor<ChannelEditor>> {
-    create_egui_editor(
+) -> Option<EguiEditor<Shell<ChannelEditor>>> {
+    lathe_ui::editor::create(
         state,
         repaint,
-        EguiNiceSettings::new()
-            .with_tile("Lathe Channel")
-            .with_resize_hint(
-                ResizeHint::resizable()
-                    .with_min_logical_size(LogicalSize::new(MIN_SIZE.0, MIN_SIZE.1)),
-            ),
+        "Lathe Channel",
+        SIZE,
         ChannelEditor {
             params,
             meters,
-            gui: None,
             input: Default::default(),
             output: Default::default(),
-            last_frame: None,
         },
     )
 }
@@ -55,38 +42,12 @@ pub fn create(
 pub struct ChannelEditor {
     params: Arc<ChannelParams>,
     meters: Arc<Meters>,
-    gui: Option<GuiContext>,
     input: [Ballistics; 2],
     output: [Ballistics; 2],
-    last_frame: Option<Instant>,
 }
 
-impl NiceEguiApp for ChannelEditor {
-    fn build(
-        &mut self,
-        egui_ctx: egui::Context,
-        gui: GuiContext,
-        _frame: &mut nice_plug_egui::Frame,
-    ) -> Result<(), nice_plug_egui::baseview::HandlerError> {
-        theme::apply(&egui_ctx);
-        self.gui = Some(gui);
-        Ok(())
-    }
-
-    fn editor_closed(&mut self) {
-        self.gui = None;
-    }
-
-    fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut nice_plug_egui::Frame) {
-        let Some(gui) = self.gui.clone() else {
-            return;
-        };
-        let setter = gui.param_setter();
-        let now = Instant::now();
-        let dt = self
-            .last_frame
-            .map_or(0.0, |t| now.duration_since(t).as_secs_f32());
-        self.last_frame = Some(now);
+impl EditorBody for ChannelEditor {
+    fn update(&mut self, dt: f32) {
         for (ballistics, peak) in self
             .input
             .iter_mut()
@@ -95,11 +56,10 @@ impl NiceEguiApp for ChannelEditor {
         {
             ballistics.update(gain_to_db(peak.swap(0.0, Ordering::Relaxed)), dt);
         }
-        ui.ctx()
-            .request_repaint_after(std::time::Duration::from_millis(33));
-        lathe_ui::plugin::editor_frame(ui, "lathe-channel", vec2(MIN_SIZE.0, MIN_SIZE.1), |ui| {
-            self.layout(ui, &setter)
-        });
+    }
+
+    fn draw(&mut self, ui: &mut egui::Ui, setter: &ParamSetter) {
+        self.layout(ui, setter)
     }
 }
 

@@ -45,7 +45,7 @@ impl Default for LatheChannel {
         Self {
             params: Arc::new(ChannelParams::default()),
             meters: Arc::new(Meters::default()),
-            editor_state: editor::default_state(),
+            editor_state: editor::SIZE.state(),
             repaint: RepaintNotifier::new(),
             dsp: None,
         }
@@ -53,32 +53,11 @@ impl Default for LatheChannel {
 }
 
 impl Plugin for LatheChannel {
-    const NAME: &'static str = "Lathe Channel";
-    const VENDOR: &'static str = lathe_ui::plugin::VENDOR;
-    const URL: &'static str = lathe_ui::plugin::URL;
-    const EMAIL: &'static str = lathe_ui::plugin::EMAIL;
-    const VERSION: &'static str = env!("CARGO_PKG_VERSION");
+    lathe_ui::plugin_common!("Lathe Channel");
 
     const AUDIO_IO_LAYOUTS: &'static [AudioIOLayout] = lathe_ui::plugin::STEREO;
 
-    const SAMPLE_ACCURATE_AUTOMATION: bool = true;
-
-    type Editor = EguiEditor<editor::ChannelEditor>;
-    type SysExMessage = ();
-    type BackgroundTask = ();
-
-    fn params(&self) -> Arc<dyn Params> {
-        self.params.clone()
-    }
-
-    fn editor(&mut self, _async_executor: AsyncExecutor<Self>) -> Option<Self::Editor> {
-        editor::create(
-            self.params.clone(),
-            self.meters.clone(),
-            self.editor_state.clone(),
-            self.repaint.clone(),
-        )
-    }
+    type Editor = EguiEditor<lathe_ui::editor::Shell<editor::ChannelEditor>>;
 
     fn activate(
         &mut self,

@@ -2,6 +2,7 @@
 //! meters with ballistics, history plots, labelled parameter rows, and the value formatters that
 //! give parameters their units and text entry ("-3 dB", "250 ms", "1.5 s", "50 %").
 
+pub mod editor;
 pub mod format;
 pub mod meter;
 pub mod params;

@@ -75,3 +75,35 @@ pub fn header(
     });
     ui.separator();
 }
+
+/// The parts of `impl Plugin` that every Lathe plugin writes the same way: name, vendor details,
+/// version, sample-accurate automation, no SysEx or background tasks, and `params()` / `editor()`
+/// for a plugin struct with the fields `params`, `meters`, `editor_state` and `repaint` and an
+/// `editor::create(params, meters, state, repaint)` function.
+#[macro_export]
+macro_rules! plugin_common {
+    ($name:literal) => {
+        const NAME: &'static str = $name;
+        const VENDOR: &'static str = $crate::plugin::VENDOR;
+        const URL: &'static str = $crate::plugin::URL;
+        const EMAIL: &'static str = $crate::plugin::EMAIL;
+        const VERSION: &'static str = env!("CARGO_PKG_VERSION");
+        const SAMPLE_ACCURATE_AUTOMATION: bool = true;
+
+        type SysExMessage = ();
+        type BackgroundTask = ();
+
+        fn params(&self) -> std::sync::Arc<dyn Params> {
+            self.params.clone()
+        }
+
+        fn editor(&mut self, _async_executor: AsyncExecutor<Self>) -> Option<Self::Editor> {
+            editor::create(
+                self.params.clone(),
+                self.meters.clone(),
+                self.editor_state.clone(),
+                self.repaint.clone(),
+            )
+        }
+    };
+}
