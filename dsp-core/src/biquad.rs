@@ -205,6 +205,24 @@ impl Biquad {
         self.s2 = crate::denormal::flush_f64(b[2] * x - a[1] * y);
         y
     }
+
+    /// [`Biquad::process`] without flushing tiny state values, for tight loops that call
+    /// [`Biquad::flush`] every few milliseconds instead (an `f64` state needs minutes of decay to
+    /// reach the denormal range).
+    #[inline]
+    pub fn process_unflushed(&mut self, x: f64) -> f64 {
+        let Coeffs { b, a } = self.coeffs;
+        let y = b[0] * x + self.s1;
+        self.s1 = b[1] * x - a[0] * y + self.s2;
+        self.s2 = b[2] * x - a[1] * y;
+        y
+    }
+
+    /// Flushes tiny state values to zero.
+    pub fn flush(&mut self) {
+        self.s1 = crate::denormal::flush_f64(self.s1);
+        self.s2 = crate::denormal::flush_f64(self.s2);
+    }
 }
 
 /// Quality factors of the second-order sections of an `order`-th order Butterworth filter (and

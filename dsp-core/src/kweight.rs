@@ -55,6 +55,19 @@ impl KWeighting {
         self.highpass.process(self.shelf.process(x))
     }
 
+    /// [`KWeighting::process`] without per-sample flushing; call [`KWeighting::flush`] every few
+    /// milliseconds.
+    #[inline]
+    pub fn process_unflushed(&mut self, x: f64) -> f64 {
+        self.highpass
+            .process_unflushed(self.shelf.process_unflushed(x))
+    }
+
+    pub fn flush(&mut self) {
+        self.shelf.flush();
+        self.highpass.flush();
+    }
+
     pub fn magnitude(&self, sample_rate: f64, hz: f64) -> f64 {
         self.shelf.coeffs.response(sample_rate, hz).norm()
             * self.highpass.coeffs.response(sample_rate, hz).norm()

@@ -156,6 +156,10 @@ pub const BS1770_PHASES: [[f32; 12]; 4] = [
     ],
 ];
 
+/// The largest sum of absolute tap values of any BS.1770 phase (2.0228, the half-sample phases),
+/// rounded up: no output of the standard's filter exceeds this times the largest input it covers.
+pub const BS1770_MAX_GAIN: f32 = 2.0229;
+
 /// Zeroth-order modified Bessel function of the first kind (power series).
 fn bessel_i0(x: f64) -> f64 {
     let mut sum = 1.0;
@@ -454,6 +458,25 @@ impl TruePeakDetector {
         (peak, half_sample)
     }
 
+    /// `max(floor, block_peak(block))`, for a meter that holds its maximum: in the 4x setting it
+    /// skips the interpolation when no interpolated value can exceed `floor`, and then only feeds
+    /// the history. Each output is a sum of 12 inputs weighted by one of the standard's phases,
+    /// so it is at most [`BS1770_MAX_GAIN`] times the largest input magnitude it covers; the
+    /// result is identical to `block_peak`'s.
+    pub fn block_peak_above(&mut self, block: &[f32], floor: f32) -> f32 {
+        if self.mode == Mode::Standard {
+            let covered = self.input.slice()[..11]
+                .iter()
+                .chain(block)
+                .fold(0.0f32, |m, x| m.max(x.abs()));
+            if covered * BS1770_MAX_GAIN <= floor {
+                block.iter().for_each(|&x| self.input.push(x));
+                return floor;
+            }
+        }
+        floor.max(self.block_peak(block))
+    }
+
     /// The largest true peak of a whole block (for meters); the last `latency()` samples of the
     /// block are accounted for in the next call.
     pub fn block_peak(&mut self, block: &[f32]) -> f32 {
@@ -553,6 +576,41 @@ mod tests {
                         );
                     }
                 }
+            }
+        }
+    }
+
+    #[test]
+    fn max_gain_bounds_every_phase() {
+        let largest = BS1770_PHASES
+            .iter()
+            .map(|phase| phase.iter().map(|c| c.abs()).sum::<f32>())
+            .fold(0.0f32, f32::max);
+        assert!(
+            largest <= BS1770_MAX_GAIN && largest > BS1770_MAX_GAIN - 1e-3,
+            "{largest}"
+        );
+    }
+
+    /// The skipping block peak gives exactly what the full interpolation gives, for loud and
+    /// quiet passages and any block size.
+    #[test]
+    fn block_peak_above_is_exact() {
+        let mut noise = crate::noise::WhiteNoise::new(3);
+        let signal: Vec<f32> = (0..48_000)
+            .map(|n| {
+                let level = if (n / 4_000) % 2 == 0 { 0.9 } else { 0.05 };
+                (noise.next_f64() * level) as f32
+            })
+            .collect();
+        for block in [1, 7, 64, 500] {
+            let mut full = TruePeakDetector::new(48_000.0, Oversampling::X4);
+            let mut skipping = full.clone();
+            let (mut a, mut b) = (0.0f32, 0.0f32);
+            for chunk in signal.chunks(block) {
+                a = a.max(full.block_peak(chunk));
+                b = skipping.block_peak_above(chunk, b);
+                assert_eq!(a, b, "block {block}");
             }
         }
     }

@@ -1,4 +1,4 @@
-//! The loudness meter against EBU Tech 3341 (cases 1–6, 9, 15–19) and Tech 3342 (cases 1–4),
+//! The loudness meter against EBU Tech 3341 (cases 1–6, 9–19) and Tech 3342 (cases 1–4),
 //! synthesised from their definitions (1 kHz sines at the published levels and durations; sines
 //! at fs/4, fs/6, fs/8 with their phases), at 44.1 and 48 kHz, asserting the published
 //! expectations and tolerances. The expected values follow from BS.1770 itself: a stereo 1 kHz
@@ -272,4 +272,138 @@ fn plr() {
     assert!((plr - (reading.true_peak_db - reading.integrated)).abs() < 1e-12);
     // A −23 dBFS sine peaks at −23 dBTP and reads −23 LUFS: PLR ≈ 0 (within true-peak tolerance).
     assert!(plr.abs() < 0.3, "{plr}");
+}
+
+/// One stereo signal of 1 kHz sine bursts: `(start s, length s, dBFS)` each, in `total` seconds.
+fn bursts(rate: u32, total: f64, parts: &[(f64, f64, f64)]) -> Vec<Vec<f32>> {
+    let fs = rate as f64;
+    let mut channel = vec![0.0f32; (total * fs).round() as usize];
+    for &(start, length, db) in parts {
+        let amplitude = 10f64.powf(db / 20.0);
+        let first = (start * fs).round() as usize;
+        let last = ((start + length) * fs).round() as usize;
+        for (n, x) in channel.iter_mut().enumerate().take(last).skip(first) {
+            *x = (amplitude * (2.0 * PI * 1000.0 * n as f64 / fs).sin()) as f32;
+        }
+    }
+    vec![channel.clone(), channel]
+}
+
+/// Meters `channels` in 10 ms blocks; returns the largest reading of `read` in each consecutive
+/// `segment` seconds.
+fn segment_maxima(
+    rate: u32,
+    channels: &[Vec<f32>],
+    segment: f64,
+    read: impl Fn(&LoudnessMeter) -> f64,
+) -> Vec<f64> {
+    let mut meter = LoudnessMeter::new(rate, channels.len()).unwrap();
+    let block = rate as usize / 100;
+    let per_segment = (segment * rate as f64).round() as usize;
+    let mut maxima = vec![f64::NEG_INFINITY; channels[0].len().div_ceil(per_segment)];
+    let mut start = 0;
+    while start < channels[0].len() {
+        let end = (start + block).min(channels[0].len());
+        let slices: Vec<&[f32]> = channels.iter().map(|c| &c[start..end]).collect();
+        meter.process(&slices);
+        let index = (end - 1) / per_segment;
+        maxima[index] = maxima[index].max(read(&meter));
+        start = end;
+    }
+    maxima
+}
+
+/// Tech 3341 cases 10 and 13: a burst as long as the window (3 s for short-term, 0.4 s for
+/// momentary) at −23 dBFS, starting at 20 different offsets that do not line up with any block
+/// grid; the maximum short-term / momentary loudness reads −23.0 LUFS (±0.1 LU) in every file.
+/// (The EBU files are not redistributable here; the bursts are reconstructed from the cases'
+/// published expectations: one burst per file, filling the window exactly.)
+#[test]
+fn tech_3341_cases_10_and_13_maxima_of_bursts() {
+    for rate in RATES {
+        for k in 0..20 {
+            let offset = 0.5 + 0.0137 * k as f64 + 0.1 * (k % 3) as f64;
+            let label = format!("at {rate}, offset {offset:.4} s");
+            let long = meter(
+                rate,
+                &bursts(rate, offset + 4.0, &[(offset, 3.0, -23.0)]),
+                |_, _| {},
+            );
+            assert_within(
+                &format!("3341-10 {label}"),
+                long.max_short_term(),
+                -23.0,
+                0.1,
+                0.1,
+            );
+            let short = meter(
+                rate,
+                &bursts(rate, offset + 1.0, &[(offset, 0.4, -23.0)]),
+                |_, _| {},
+            );
+            assert_within(
+                &format!("3341-13 {label}"),
+                short.max_momentary(),
+                -23.0,
+                0.1,
+                0.1,
+            );
+        }
+    }
+}
+
+/// Tech 3341 cases 11 and 14: 20 bursts at −38, −37, …, −19 dBFS, one per segment (3 s bursts in
+/// 6 s segments for short-term, 0.4 s bursts in 0.8 s segments for momentary); the largest
+/// reading in each segment is the burst's level (±0.1 LU), read in 10 ms blocks as a meter
+/// display would.
+#[test]
+fn tech_3341_cases_11_and_14_successive_maxima() {
+    for rate in RATES {
+        for (case, burst, segment) in [(11, 3.0, 6.0), (14, 0.4, 0.8)] {
+            let parts: Vec<(f64, f64, f64)> = (0..20)
+                .map(|k| (k as f64 * segment, burst, -38.0 + k as f64))
+                .collect();
+            let signal = bursts(rate, 20.0 * segment, &parts);
+            let maxima = if case == 11 {
+                segment_maxima(rate, &signal, segment, LoudnessMeter::short_term)
+            } else {
+                segment_maxima(rate, &signal, segment, LoudnessMeter::momentary)
+            };
+            for (k, &max) in maxima.iter().enumerate() {
+                let expected = -38.0 + k as f64;
+                assert_within(
+                    &format!("3341-{case} at {rate}, burst {k}"),
+                    max,
+                    expected,
+                    0.1,
+                    0.1,
+                );
+            }
+        }
+    }
+}
+
+/// Tech 3341 case 12: 0.18 s at −20 dBFS and 0.22 s at −30 dBFS, repeated. Any 400 ms window
+/// holds one of each, so momentary loudness is −23 LUFS (±0.1 LU) throughout after the first 1 s.
+#[test]
+fn tech_3341_case_12_momentary() {
+    for rate in RATES {
+        let parts: Vec<(f64, f64)> = (0..50)
+            .flat_map(|_| [(-20.0, 0.18), (-30.0, 0.22)])
+            .collect();
+        let mut checked = 0;
+        meter(rate, &stereo(rate, &parts), |m, end| {
+            if end >= rate as usize {
+                assert_within(
+                    &format!("3341-12 at {rate}, {end}"),
+                    m.momentary(),
+                    -23.0,
+                    0.1,
+                    0.1,
+                );
+                checked += 1;
+            }
+        });
+        assert!(checked > 150);
+    }
 }
