@@ -10,8 +10,9 @@
 //! - `cargo xtask bench`: the DSP benchmarks.
 
 use anyhow::{bail, Context, Result};
+use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command};
+use std::process::{Child, Command, Stdio};
 
 mod system;
 
@@ -193,6 +194,10 @@ fn test() -> Result<()> {
 }
 
 /// A virtual X display for the GUI tests, stopped on drop.
+///
+/// Xvfb picks a free display number itself (`-displayfd`), which also copes with stale lock files
+/// left by X servers that were killed, and is stopped with SIGTERM so that it removes its own lock
+/// file and socket.
 struct Xvfb {
     child: Child,
     display: String,
@@ -200,31 +205,57 @@ struct Xvfb {
 
 impl Xvfb {
     fn start() -> Result<Self> {
-        for number in 90..110 {
-            if Path::new(&format!("/tmp/.X{number}-lock")).exists() {
-                continue;
-            }
-            let display = format!(":{number}");
-            let child = Command::new("Xvfb")
-                .args([&display, "-screen", "0", "1280x800x24", "-nolisten", "tcp"])
-                .spawn()
-                .context("starting Xvfb")?;
-            // Wait for the socket.
-            for _ in 0..50 {
-                if Path::new(&format!("/tmp/.X11-unix/X{number}")).exists() {
-                    return Ok(Self { child, display });
+        let mut child = Command::new("Xvfb")
+            .args([
+                "-displayfd",
+                "1",
+                "-screen",
+                "0",
+                "1280x800x24",
+                "-nolisten",
+                "tcp",
+            ])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .context("starting Xvfb")?;
+        // Xvfb writes the display number and a newline once it accepts connections.
+        let mut line = String::new();
+        let read = BufReader::new(child.stdout.take().expect("piped stdout")).read_line(&mut line);
+        match line.trim().parse::<u32>() {
+            Ok(number) if read.is_ok() => {
+                // Its log goes to a pipe nobody reads; drain it so Xvfb never blocks on it.
+                if let Some(mut stderr) = child.stderr.take() {
+                    std::thread::spawn(move || std::io::copy(&mut stderr, &mut std::io::sink()));
                 }
-                std::thread::sleep(std::time::Duration::from_millis(100));
+                Ok(Self {
+                    child,
+                    display: format!(":{number}"),
+                })
             }
-            bail!("Xvfb did not start on {display}");
+            _ => {
+                let _ = child.kill();
+                let output = child.wait_with_output()?;
+                bail!(
+                    "Xvfb did not start ({}): {}",
+                    output.status,
+                    String::from_utf8_lossy(&output.stderr).trim()
+                )
+            }
         }
-        bail!("no free X display number")
     }
 }
 
 impl Drop for Xvfb {
     fn drop(&mut self) {
-        let _ = self.child.kill();
+        // SIGTERM, not SIGKILL: Xvfb then deletes /tmp/.X<n>-lock and its socket.
+        let terminated = Command::new("kill")
+            .arg(self.child.id().to_string())
+            .status()
+            .is_ok_and(|s| s.success());
+        if !terminated {
+            let _ = self.child.kill();
+        }
         let _ = self.child.wait();
     }
 }
