@@ -131,6 +131,53 @@ impl Coeffs {
         }
     }
 
+    /// Peaking (bell) filter at `hz` with quality `q` and gain `gain_db` (RBJ Audio EQ
+    /// Cookbook). Its bell is squeezed towards Nyquist (cramping); it serves where the features
+    /// sit well below Nyquist, such as the monitor voicings.
+    pub fn peaking(sample_rate: f64, hz: f64, q: f64, gain_db: f64) -> Self {
+        let a = 10f64.powf(gain_db / 40.0);
+        let w = 2.0 * PI * hz.clamp(1e-3, sample_rate * 0.4999) / sample_rate;
+        let alpha = w.sin() / (2.0 * q);
+        let norm = 1.0 / (1.0 + alpha / a);
+        Self {
+            b: [
+                (1.0 + alpha * a) * norm,
+                -2.0 * w.cos() * norm,
+                (1.0 - alpha * a) * norm,
+            ],
+            a: [-2.0 * w.cos() * norm, (1.0 - alpha / a) * norm],
+        }
+    }
+
+    /// Low shelf (RBJ Audio EQ Cookbook, shelf slope 1) at `hz`, `gain_db` below it.
+    pub fn low_shelf(sample_rate: f64, hz: f64, gain_db: f64) -> Self {
+        Self::shelf(sample_rate, hz, gain_db, false)
+    }
+
+    /// High shelf (RBJ Audio EQ Cookbook, shelf slope 1) at `hz`, `gain_db` above it.
+    pub fn high_shelf(sample_rate: f64, hz: f64, gain_db: f64) -> Self {
+        Self::shelf(sample_rate, hz, gain_db, true)
+    }
+
+    fn shelf(sample_rate: f64, hz: f64, gain_db: f64, high: bool) -> Self {
+        let a = 10f64.powf(gain_db / 40.0);
+        let w = 2.0 * PI * hz.clamp(1e-3, sample_rate * 0.4999) / sample_rate;
+        let (cos, alpha) = (w.cos(), w.sin() / std::f64::consts::SQRT_2);
+        let root = 2.0 * a.sqrt() * alpha;
+        // The high shelf is the low shelf with the sign of cos flipped in the (A ± 1) terms.
+        let s = if high { -1.0 } else { 1.0 };
+        let b0 = a * ((a + 1.0) - s * (a - 1.0) * cos + root);
+        let b1 = 2.0 * s * a * ((a - 1.0) - s * (a + 1.0) * cos);
+        let b2 = a * ((a + 1.0) - s * (a - 1.0) * cos - root);
+        let a0 = (a + 1.0) + s * (a - 1.0) * cos + root;
+        let a1 = -2.0 * s * ((a - 1.0) + s * (a + 1.0) * cos);
+        let a2 = (a + 1.0) + s * (a - 1.0) * cos - root;
+        Self {
+            b: [b0 / a0, b1 / a0, b2 / a0],
+            a: [a1 / a0, a2 / a0],
+        }
+    }
+
     /// First-order low-pass at `hz` (6 dB/oct).
     pub fn lowpass1(sample_rate: f64, hz: f64) -> Self {
         let k = Self::warp(sample_rate, hz);
@@ -385,6 +432,24 @@ mod tests {
             }
             filter.reset();
         }
+    }
+
+    /// Bells and shelves reach their gain where they should: the bell's centre, the shelves'
+    /// far side, and half the gain (in dB) at a shelf's corner; unity far away.
+    #[test]
+    fn bells_and_shelves_reach_their_gains() {
+        let fs = 48_000.0;
+        let bell = Coeffs::peaking(fs, 1000.0, 1.0, 6.0);
+        assert!((bell.response(fs, 1000.0).db() - 6.0).abs() < 1e-9);
+        assert!(bell.response(fs, 20.0).db().abs() < 0.01);
+        let low = Coeffs::low_shelf(fs, 100.0, 6.0);
+        assert!((low.response(fs, 5.0).db() - 6.0).abs() < 0.01);
+        assert!((low.response(fs, 100.0).db() - 3.0).abs() < 0.01);
+        assert!(low.response(fs, 5000.0).db().abs() < 0.01);
+        let high = Coeffs::high_shelf(fs, 5000.0, -4.0);
+        assert!((high.response(fs, 23_900.0).db() + 4.0).abs() < 0.01);
+        assert!((high.response(fs, 5000.0).db() + 2.0).abs() < 0.01);
+        assert!(high.response(fs, 50.0).db().abs() < 0.01);
     }
 
     #[test]

@@ -25,6 +25,7 @@ pub mod kweight;
 pub mod limiter;
 pub mod loudness;
 pub mod minmax;
+pub mod monitor;
 pub mod noise;
 pub mod oversampling;
 pub mod smoother;
