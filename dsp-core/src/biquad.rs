@@ -248,8 +248,9 @@ impl Biquad {
     pub fn process(&mut self, x: f64) -> f64 {
         let Coeffs { b, a } = self.coeffs;
         let y = b[0] * x + self.s1;
-        self.s1 = crate::denormal::flush_f64(b[1] * x - a[0] * y + self.s2);
-        self.s2 = crate::denormal::flush_f64(b[2] * x - a[1] * y);
+        self.s1 = b[1] * x - a[0] * y + self.s2;
+        self.s2 = b[2] * x - a[1] * y;
+        self.flush();
         y
     }
 
@@ -265,10 +266,16 @@ impl Biquad {
         y
     }
 
-    /// Flushes tiny state values to zero.
+    /// Flushes the state to zero once both values are tiny. Flushing one alone would break the
+    /// recursion: with `s2` zeroed, `y' = −a1·y` grows for any low-frequency section (|a1| ≈ 2),
+    /// and the state would hover in a limit cycle just above the threshold instead of decaying.
+    #[inline]
     pub fn flush(&mut self) {
-        self.s1 = crate::denormal::flush_f64(self.s1);
-        self.s2 = crate::denormal::flush_f64(self.s2);
+        let tiny = crate::denormal::FLUSH_THRESHOLD as f64;
+        if self.s1.abs() < tiny && self.s2.abs() < tiny {
+            self.s1 = 0.0;
+            self.s2 = 0.0;
+        }
     }
 }
 
@@ -458,5 +465,37 @@ mod tests {
         for hz in [1.0, 100.0, 250.0, 1000.0, 40_000.0] {
             assert!((c.response(96_000.0, hz).norm() - 1.0).abs() < 1e-12);
         }
+    }
+
+    /// After loud input, silence decays to exact zeros: no limit cycle near the flush threshold
+    /// (flushing one state value alone used to leave ±1e-29 forever in low-frequency sections).
+    #[test]
+    fn silence_decays_to_exact_zero() {
+        let fs = 48_000.0;
+        let mut filters = [
+            CutFilter::new(fs, CutKind::LowCut, 20.0, 8),
+            CutFilter::new(fs, CutKind::HighCut, 120.0, 4),
+            CutFilter::new(fs, CutKind::LowCut, 6_000.0, 2),
+        ];
+        let mut crossover = crate::crossover::Crossover::new(fs, [120.0, 1_000.0, 6_000.0]);
+        let mut noise = crate::noise::WhiteNoise::new(9);
+        for _ in 0..20_000 {
+            let x = noise.next_f64();
+            filters.iter_mut().for_each(|f| {
+                f.process(x);
+            });
+            crossover.process(0, x);
+        }
+        let mut last_nonzero = 0;
+        for n in 0..6 * 48_000 {
+            let outputs = filters.iter_mut().map(|f| f.process(0.0));
+            let bands = crossover.process(0, 0.0);
+            if outputs.chain(bands).any(|y| y != 0.0) {
+                last_nonzero = n;
+            }
+        }
+        // The slowest pole (the Q 2.56 section of the 20 Hz 8th-order cut: τ = 2Q/ω = 41 ms) needs
+        // ln(1e30) = 69 τ = 2.8 s to fall from 1 to the flush threshold; a limit cycle never ends.
+        assert!(last_nonzero < 3 * 48_000, "still not silent at sample {last_nonzero}");
     }
 }
