@@ -496,6 +496,9 @@ mod tests {
         }
         // The slowest pole (the Q 2.56 section of the 20 Hz 8th-order cut: τ = 2Q/ω = 41 ms) needs
         // ln(1e30) = 69 τ = 2.8 s to fall from 1 to the flush threshold; a limit cycle never ends.
-        assert!(last_nonzero < 3 * 48_000, "still not silent at sample {last_nonzero}");
+        assert!(
+            last_nonzero < 3 * 48_000,
+            "still not silent at sample {last_nonzero}"
+        );
     }
 }

@@ -1,0 +1,429 @@
+//! Master dynamics: a bus ("glue") compressor, or up to four bands split by Linkwitz-Riley
+//! crossovers, each band with its own compressor (the gain computer and ballistics of
+//! [`crate::dynamics`]).
+//!
+//! - **One band** is a plain bus compressor: no crossover is in the signal path at all.
+//! - **Two to four bands** go through the LR4 tree of [`crate::crossover::Crossover`], whose
+//!   bands add up to an allpass: with every band neutral the output is the input with a flat
+//!   magnitude response. Bands above the chosen count are merged into the top band (the tree keeps
+//!   all its split points, so the phase does not change with the band count).
+//! - Switching between one band and several crossfades the two paths over [`SMOOTHING_MS`].
+//! - **Stereo** mode links the channels (both get the reduction of the louder one, the image
+//!   stays put); **M/S** mode compresses mid and side independently.
+//! - The **mix** blends against the dry signal taken from the same path (the summed, uncompressed
+//!   bands in multiband mode), so parallel compression never comb-filters against the crossover's
+//!   phase.
+//! - Band **bypass** turns a band's compression and makeup off (crossfaded); **solo** plays only
+//!   the soloed bands. Zero latency.
+
+use crate::crossover::{Crossover, MAX_BANDS, MAX_SPLITS};
+use crate::denormal::sanitize;
+use crate::dynamics::{
+    db_to_gain_f64, range as comp, Ballistics, BallisticsSettings, Detection, Envelope,
+    GainComputer, StereoMode, RMS_TIME_MS, SMOOTHING_MS,
+};
+use crate::smoother::Smoother;
+use crate::MAX_CHANNELS;
+
+/// Parameter ranges beyond those of [`crate::dynamics::range`].
+pub mod range {
+    pub const BANDS: (usize, usize) = (1, super::MAX_BANDS);
+    pub const CROSSOVER_HZ: (f32, f32) = (20.0, 20_000.0);
+    pub const OUTPUT_DB: (f32, f32) = (-24.0, 24.0);
+}
+
+/// One band's compressor.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct BandSettings {
+    pub threshold_db: f32,
+    pub ratio: f32,
+    pub knee_db: f32,
+    pub attack_ms: f32,
+    pub release_ms: f32,
+    pub makeup_db: f32,
+    /// No compression and no makeup in this band.
+    pub bypass: bool,
+    /// Only soloed bands are heard (when any band is soloed).
+    pub solo: bool,
+}
+
+impl Default for BandSettings {
+    fn default() -> Self {
+        Self {
+            threshold_db: -18.0,
+            ratio: 2.0,
+            knee_db: 6.0,
+            attack_ms: 30.0,
+            release_ms: 200.0,
+            makeup_db: 0.0,
+            bypass: false,
+            solo: false,
+        }
+    }
+}
+
+impl BandSettings {
+    fn clamped(&self) -> Self {
+        let d = Self::default();
+        let c = crate::clamp_or;
+        Self {
+            threshold_db: c(self.threshold_db, comp::THRESHOLD_DB, d.threshold_db),
+            ratio: c(self.ratio, comp::RATIO, d.ratio),
+            knee_db: c(self.knee_db, comp::KNEE_DB, d.knee_db),
+            attack_ms: c(self.attack_ms, comp::ATTACK_MS, d.attack_ms),
+            release_ms: c(self.release_ms, comp::RELEASE_MS, d.release_ms),
+            makeup_db: c(self.makeup_db, comp::MAKEUP_DB, d.makeup_db),
+            ..*self
+        }
+    }
+
+    pub fn gain_computer(&self) -> GainComputer {
+        GainComputer::new(
+            self.threshold_db,
+            self.ratio,
+            self.knee_db,
+            comp::RANGE_DB.1,
+        )
+    }
+}
+
+/// Everything a user can set on [`MultibandDynamics`].
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct MultibandSettings {
+    /// 1 (bus compressor) .. 4.
+    pub bands: usize,
+    /// Split points, Hz, sorted upwards (a split below the previous one is moved up to it).
+    pub crossovers_hz: [f32; MAX_SPLITS],
+    pub band: [BandSettings; MAX_BANDS],
+    pub detection: Detection,
+    pub stereo_mode: StereoMode,
+    /// Compressed share, 0..1.
+    pub mix: f32,
+    /// Output gain, dB (−24..24).
+    pub output_db: f32,
+    /// The input unchanged (zero latency either way).
+    pub bypass: bool,
+}
+
+impl Default for MultibandSettings {
+    fn default() -> Self {
+        Self {
+            bands: 1,
+            crossovers_hz: [120.0, 1_000.0, 6_000.0],
+            band: [BandSettings::default(); MAX_BANDS],
+            detection: Detection::Rms,
+            stereo_mode: StereoMode::LeftRight,
+            mix: 1.0,
+            output_db: 0.0,
+            bypass: false,
+        }
+    }
+}
+
+impl MultibandSettings {
+    pub fn clamped(&self) -> Self {
+        let d = Self::default();
+        let c = crate::clamp_or;
+        let mut previous = range::CROSSOVER_HZ.0;
+        let crossovers_hz = self.crossovers_hz.map(|hz| {
+            previous = c(hz, range::CROSSOVER_HZ, previous).max(previous);
+            previous
+        });
+        Self {
+            bands: self.bands.clamp(range::BANDS.0, range::BANDS.1),
+            crossovers_hz,
+            band: self.band.map(|b| b.clamped()),
+            mix: c(self.mix, comp::MIX, d.mix),
+            output_db: c(self.output_db, range::OUTPUT_DB, d.output_db),
+            ..*self
+        }
+    }
+}
+
+/// What a block measured, for meters.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct MultibandStats {
+    /// Largest gain reduction of each band in the block, dB (≥ 0).
+    pub max_reduction_db: [f32; MAX_BANDS],
+}
+
+/// One band's smoothed parameters and its detector state.
+#[derive(Clone, Debug)]
+struct Band {
+    ballistics: Ballistics,
+    range_db: f64,
+    threshold_db: Smoother,
+    slope: Smoother,
+    knee_db: Smoother,
+    makeup: Smoother,
+    /// 1 = compressing, 0 = band bypassed.
+    engaged: Smoother,
+    /// 1 = heard, 0 = muted by another band's solo.
+    heard: Smoother,
+    envelopes: [Envelope; MAX_CHANNELS],
+}
+
+impl Band {
+    fn new(sample_rate: f32, s: &BandSettings, heard: bool) -> Self {
+        let smoother = |v: f32| Smoother::new(sample_rate, SMOOTHING_MS, v);
+        let gc = s.gain_computer();
+        Self {
+            ballistics: Ballistics::new(sample_rate, &ballistics(s)),
+            range_db: gc.range_db,
+            threshold_db: smoother(gc.threshold_db as f32),
+            slope: smoother(gc.slope as f32),
+            knee_db: smoother(gc.knee_db as f32),
+            makeup: smoother(crate::db_to_gain(s.makeup_db)),
+            engaged: smoother(if s.bypass { 0.0 } else { 1.0 }),
+            heard: smoother(if heard { 1.0 } else { 0.0 }),
+            envelopes: [Envelope::default(); MAX_CHANNELS],
+        }
+    }
+
+    fn set(&mut self, sample_rate: f32, s: &BandSettings, heard: bool) {
+        let gc = s.gain_computer();
+        self.ballistics = Ballistics::new(sample_rate, &ballistics(s));
+        self.threshold_db.set_target(gc.threshold_db as f32);
+        self.slope.set_target(gc.slope as f32);
+        self.knee_db.set_target(gc.knee_db as f32);
+        self.makeup.set_target(crate::db_to_gain(s.makeup_db));
+        self.engaged.set_target(if s.bypass { 0.0 } else { 1.0 });
+        self.heard.set_target(if heard { 1.0 } else { 0.0 });
+    }
+
+    fn snap(&mut self) {
+        for s in [
+            &mut self.threshold_db,
+            &mut self.slope,
+            &mut self.knee_db,
+            &mut self.makeup,
+            &mut self.engaged,
+            &mut self.heard,
+        ] {
+            s.reset(s.target());
+        }
+        self.envelopes.iter_mut().for_each(Envelope::reset);
+    }
+
+    /// Compresses one sample pair of this band; returns (processed pair, how much of the dry pair
+    /// is heard, the reduction applied).
+    #[inline]
+    fn process(
+        &mut self,
+        x: [f64; MAX_CHANNELS],
+        detection: Detection,
+        rms_pole: f64,
+        linked: bool,
+    ) -> ([f64; MAX_CHANNELS], f64, f64) {
+        let gc = GainComputer {
+            threshold_db: self.threshold_db.tick() as f64,
+            slope: self.slope.tick() as f64,
+            knee_db: self.knee_db.tick() as f64,
+            range_db: self.range_db,
+        };
+        let makeup = self.makeup.tick() as f64;
+        let engaged = self.engaged.tick() as f64;
+        let heard = self.heard.tick() as f64;
+        let levels = [
+            self.envelopes[0].level_db(x[0], detection, rms_pole),
+            self.envelopes[1].level_db(x[1], detection, rms_pole),
+        ];
+        let mut out = [0.0; MAX_CHANNELS];
+        let mut most = 0.0f64;
+        for c in 0..MAX_CHANNELS {
+            let level = if linked {
+                levels[0].max(levels[1])
+            } else {
+                levels[c]
+            };
+            let reduction = self.envelopes[c].follow(gc.reduction_db(level), &self.ballistics);
+            most = most.max(reduction);
+            let gain = db_to_gain_f64(-reduction) * makeup;
+            out[c] = heard * x[c] * (1.0 + engaged * (gain - 1.0));
+        }
+        (out, heard, most * engaged)
+    }
+}
+
+fn ballistics(s: &BandSettings) -> BallisticsSettings {
+    BallisticsSettings {
+        attack_ms: s.attack_ms,
+        release_ms: s.release_ms,
+        hold_ms: 0.0,
+        auto_release: false,
+    }
+}
+
+/// The master dynamics processor (stereo, zero latency).
+#[derive(Clone, Debug)]
+pub struct MultibandDynamics {
+    sample_rate: f32,
+    settings: MultibandSettings,
+    rms_pole: f64,
+    crossover: Crossover,
+    /// The one-band path's compressor (band 0's settings).
+    glue: Band,
+    bands: [Band; MAX_BANDS],
+    /// 0 = the one-band path, 1 = the multiband path.
+    split: Smoother,
+    mix: Smoother,
+    output: Smoother,
+    /// 1 = processed, 0 = bypassed.
+    active: Smoother,
+}
+
+fn crossovers_f64(hz: [f32; MAX_SPLITS]) -> [f64; MAX_SPLITS] {
+    hz.map(|f| f as f64)
+}
+
+/// Which bands are heard: all, or only the soloed ones (of those in use) when any is soloed.
+fn heard(s: &MultibandSettings) -> [bool; MAX_BANDS] {
+    let any_solo = s.band[..s.bands].iter().any(|b| b.solo);
+    std::array::from_fn(|b| !any_solo || (b < s.bands && s.band[b].solo))
+}
+
+impl MultibandDynamics {
+    pub fn new(sample_rate: f32, settings: MultibandSettings) -> Self {
+        let s = settings.clamped();
+        let smoother = |v: f32| Smoother::new(sample_rate, SMOOTHING_MS, v);
+        let hears = heard(&s);
+        Self {
+            sample_rate,
+            settings: s,
+            rms_pole: (-1.0 / (RMS_TIME_MS as f64 * 0.001 * sample_rate as f64)).exp(),
+            crossover: Crossover::new(sample_rate as f64, crossovers_f64(s.crossovers_hz)),
+            glue: Band::new(sample_rate, &s.band[0], true),
+            bands: std::array::from_fn(|b| Band::new(sample_rate, &s.band[b], hears[b])),
+            split: smoother(if s.bands > 1 { 1.0 } else { 0.0 }),
+            mix: smoother(s.mix),
+            output: smoother(crate::db_to_gain(s.output_db)),
+            active: smoother(if s.bypass { 0.0 } else { 1.0 }),
+        }
+    }
+
+    pub fn settings(&self) -> &MultibandSettings {
+        &self.settings
+    }
+
+    pub fn latency(&self) -> u32 {
+        0
+    }
+
+    /// The crossover (for drawing band responses).
+    pub fn crossover(&self) -> &Crossover {
+        &self.crossover
+    }
+
+    pub fn set_settings(&mut self, settings: &MultibandSettings) {
+        let s = settings.clamped();
+        let fs = self.sample_rate;
+        if s.crossovers_hz != self.settings.crossovers_hz {
+            self.crossover
+                .set_frequencies(crossovers_f64(s.crossovers_hz));
+        }
+        let was_multiband = self.split.target() > 0.5;
+        let multiband = s.bands > 1;
+        if multiband != was_multiband {
+            // The path being faded in starts from a clean state.
+            if multiband && self.split.current() <= 0.0 {
+                self.crossover.reset();
+                self.bands
+                    .iter_mut()
+                    .for_each(|b| b.envelopes.iter_mut().for_each(Envelope::reset));
+            } else if !multiband && self.split.current() >= 1.0 {
+                self.glue.envelopes.iter_mut().for_each(Envelope::reset);
+            }
+        }
+        self.split.set_target(if multiband { 1.0 } else { 0.0 });
+        let hears = heard(&s);
+        self.glue.set(fs, &s.band[0], true);
+        // Bands above the count are merged into the top band and use its settings.
+        let top = s.bands - 1;
+        for (b, band) in self.bands.iter_mut().enumerate() {
+            band.set(fs, &s.band[b.min(top)], hears[b.min(top)]);
+        }
+        self.mix.set_target(s.mix);
+        self.output.set_target(crate::db_to_gain(s.output_db));
+        self.active.set_target(if s.bypass { 0.0 } else { 1.0 });
+        self.settings = s;
+    }
+
+    pub fn reset(&mut self) {
+        self.crossover.reset();
+        self.glue.snap();
+        self.bands.iter_mut().for_each(Band::snap);
+        for s in [
+            &mut self.split,
+            &mut self.mix,
+            &mut self.output,
+            &mut self.active,
+        ] {
+            s.reset(s.target());
+        }
+    }
+
+    /// Processes a stereo block in place.
+    pub fn process(&mut self, left: &mut [f32], right: &mut [f32]) -> MultibandStats {
+        let s = self.settings;
+        let mid_side = s.stereo_mode == StereoMode::MidSide;
+        let linked = !mid_side;
+        let merged_from = s.bands - 1;
+        let mut stats = MultibandStats::default();
+        for i in 0..left.len().min(right.len()) {
+            let (l, _) = sanitize(left[i]);
+            let (r, _) = sanitize(right[i]);
+            let (l, r) = (l as f64, r as f64);
+            let x = if mid_side {
+                [0.5 * (l + r), 0.5 * (l - r)]
+            } else {
+                [l, r]
+            };
+            let split = self.split.tick() as f64;
+            let mut wet = [0.0; MAX_CHANNELS];
+            let mut dry = [0.0; MAX_CHANNELS];
+            if split < 1.0 {
+                let (out, heard, reduction) =
+                    self.glue.process(x, s.detection, self.rms_pole, linked);
+                for c in 0..MAX_CHANNELS {
+                    wet[c] += (1.0 - split) * out[c];
+                    dry[c] += (1.0 - split) * heard * x[c];
+                }
+                if split <= 0.0 {
+                    stats.max_reduction_db[0] = stats.max_reduction_db[0].max(reduction as f32);
+                }
+            }
+            if split > 0.0 {
+                let split_l = self.crossover.process(0, x[0]);
+                let split_r = self.crossover.process(1, x[1]);
+                let mut bands = [[0.0; MAX_CHANNELS]; MAX_BANDS];
+                for b in 0..MAX_BANDS {
+                    let to = b.min(merged_from);
+                    bands[to][0] += split_l[b];
+                    bands[to][1] += split_r[b];
+                }
+                for (b, band) in bands.iter().enumerate().take(s.bands) {
+                    let (out, heard, reduction) =
+                        self.bands[b].process(*band, s.detection, self.rms_pole, linked);
+                    for c in 0..MAX_CHANNELS {
+                        wet[c] += split * out[c];
+                        dry[c] += split * heard * band[c];
+                    }
+                    stats.max_reduction_db[b] = stats.max_reduction_db[b].max(reduction as f32);
+                }
+            }
+            let mix = self.mix.tick() as f64;
+            let output = self.output.tick() as f64;
+            let y: [f64; MAX_CHANNELS] =
+                std::array::from_fn(|c| output * (dry[c] + mix * (wet[c] - dry[c])));
+            let (out_l, out_r) = if mid_side {
+                (y[0] + y[1], y[0] - y[1])
+            } else {
+                (y[0], y[1])
+            };
+            let active = self.active.tick() as f64;
+            left[i] = (l + active * (out_l - l)) as f32;
+            right[i] = (r + active * (out_r - r)) as f32;
+        }
+        stats
+    }
+}
