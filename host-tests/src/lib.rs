@@ -5,6 +5,7 @@
 //! The plugin list comes from `plugins.toml`; the bundles from `$LATHE_BUNDLE_DIR` (default
 //! `target/bundled`), which `cargo xtask test` fills with debug-asserting builds.
 
+use clack_extensions::audio_ports::{AudioPortInfoBuffer, PluginAudioPorts};
 use clack_extensions::gui::{
     GuiApiType, GuiConfiguration, GuiSize, HostGui, HostGuiImpl, PluginGui, Window,
 };
@@ -33,7 +34,19 @@ pub struct PluginEntryConfig {
     pub impulse_passes: bool,
     pub automate: Automation,
     pub latency_param: Option<ParamText>,
+    /// For plugins with a sidechain input: the parameter setting that makes the sidechain drive
+    /// the plugin, and how many dB a loud key (0 dBFS noise) at least takes off a quiet main input
+    /// (−30 dBFS noise) that the plugin otherwise leaves alone.
+    pub sidechain: Option<Sidechain>,
     pub param_ids: Vec<String>,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+pub struct Sidechain {
+    pub id: String,
+    pub name: String,
+    pub text: String,
+    pub reduces_db: f64,
 }
 
 #[derive(Clone, Debug, Deserialize)]
@@ -195,7 +208,10 @@ pub struct Instance {
     pub name: String,
     pub features: Vec<String>,
     channels: usize,
+    /// Channels of each input port (main first, then sidechains), from the audio-ports extension.
+    input_port_channels: Vec<usize>,
     max_block: usize,
+    /// Every input port's channels, port after port.
     input: Vec<Vec<f32>>,
     output: Vec<Vec<f32>>,
     input_ports: AudioPorts,
@@ -238,6 +254,22 @@ impl Instance {
         let state: PluginState = handle.get_extension().expect("state extension");
         let latency: PluginLatency = handle.get_extension().expect("latency extension");
         let gui: Option<PluginGui> = handle.get_extension();
+        // A host must hand the plugin a buffer for every input port it declares.
+        let input_port_channels: Vec<usize> = match handle.get_extension::<PluginAudioPorts>() {
+            Some(ports) => {
+                let mut buffer = AudioPortInfoBuffer::new();
+                (0..ports.count(&handle, true))
+                    .map(|i| {
+                        ports
+                            .get(&handle, i, true, &mut buffer)
+                            .map_or(2, |info| info.channel_count as usize)
+                    })
+                    .collect()
+            }
+            None => vec![2],
+        };
+        let input_ports =
+            AudioPorts::with_capacity(input_port_channels.iter().sum(), input_port_channels.len());
         Self {
             processor: None,
             instance,
@@ -249,10 +281,11 @@ impl Instance {
             name,
             features,
             channels: 2,
+            input_port_channels,
             max_block: 0,
             input: Vec::new(),
             output: Vec::new(),
-            input_ports: AudioPorts::with_capacity(2, 1),
+            input_ports,
             output_ports: AudioPorts::with_capacity(2, 1),
         }
     }
@@ -278,7 +311,8 @@ impl Instance {
             .expect("activate succeeds");
         self.processor = Some(stopped.start_processing().expect("start processing"));
         self.max_block = max_block;
-        self.input = vec![vec![0.0; max_block]; self.channels];
+        let input_channels = self.input_port_channels.iter().sum::<usize>();
+        self.input = vec![vec![0.0; max_block]; input_channels.max(self.channels)];
         self.output = vec![vec![0.0; max_block]; self.channels];
         self.pump_main_thread();
     }
@@ -305,18 +339,30 @@ impl Instance {
         }
     }
 
-    /// Processes one block of stereo audio with the given parameter events (time, id, value) and
-    /// returns the plugin's status.
+    /// Whether the plugin has a sidechain (auxiliary) input port.
+    pub fn has_sidechain(&self) -> bool {
+        self.input_port_channels.len() > 1
+    }
+
+    /// Processes one block of stereo audio with the given parameter events and returns the
+    /// plugin's status. Sidechain ports get `sidechain` (left, right) or silence.
     pub fn process_block(
         &mut self,
         left: &mut [f32],
         right: &mut [f32],
+        sidechain: Option<(&[f32], &[f32])>,
         events: &[ParamValueEvent],
     ) -> ProcessStatus {
         let frames = left.len();
         assert!(frames <= self.max_block && frames == right.len());
         self.input[0][..frames].copy_from_slice(left);
         self.input[1][..frames].copy_from_slice(right);
+        for (c, channel) in self.input.iter_mut().enumerate().skip(2) {
+            match sidechain {
+                Some((l, r)) => channel[..frames].copy_from_slice(if c % 2 == 0 { l } else { r }),
+                None => channel[..frames].fill(0.0),
+            }
+        }
         let processor = self.processor.as_mut().expect("activated");
         let mut input_event_buffer = EventBuffer::with_capacity(events.len().max(1));
         for event in events {
@@ -326,14 +372,21 @@ impl Instance {
         let mut output_event_buffer = EventBuffer::new();
         let mut output_events = OutputEvents::from_buffer(&mut output_event_buffer);
         let (input, output) = (&mut self.input, &mut self.output);
-        let input_audio = self.input_ports.with_input_buffers([AudioPortBuffer {
-            latency: 0,
-            channels: AudioPortBufferType::f32_input_only(
-                input
-                    .iter_mut()
-                    .map(|c| InputChannel::variable(&mut c[..frames])),
-            ),
-        }]);
+        let mut channels = input.iter_mut();
+        let ports = self
+            .input_port_channels
+            .iter()
+            .map(|&count| AudioPortBuffer {
+                latency: 0,
+                channels: AudioPortBufferType::f32_input_only(
+                    channels
+                        .by_ref()
+                        .take(count)
+                        .map(|c| InputChannel::variable(&mut c[..frames]))
+                        .collect::<Vec<_>>(),
+                ),
+            });
+        let input_audio = self.input_ports.with_input_buffers(ports);
         let mut output_audio = self.output_ports.with_output_buffers([AudioPortBuffer {
             latency: 0,
             channels: AudioPortBufferType::f32_output_only(
@@ -366,6 +419,17 @@ impl Instance {
         blocks: &[usize],
         events: &[(usize, u32, f64)],
     ) -> [Vec<f32>; 2] {
+        self.process_with_sidechain(signal, None, blocks, events)
+    }
+
+    /// [`Instance::process`] with a signal on the sidechain input (silence when `None`).
+    pub fn process_with_sidechain(
+        &mut self,
+        signal: &[Vec<f32>; 2],
+        sidechain: Option<&[Vec<f32>; 2]>,
+        blocks: &[usize],
+        events: &[(usize, u32, f64)],
+    ) -> [Vec<f32>; 2] {
         let mut out = signal.clone();
         let len = signal[0].len();
         let mut start = 0;
@@ -385,9 +449,11 @@ impl Instance {
                 })
                 .collect();
             let (left, right) = out.split_at_mut(1);
+            let key = sidechain.map(|[l, r]| (&l[start..end], &r[start..end]));
             self.process_block(
                 &mut left[0][start..end],
                 &mut right[0][start..end],
+                key,
                 &block_events,
             );
             self.pump_main_thread();

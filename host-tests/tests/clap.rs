@@ -375,3 +375,41 @@ fn non_finite_input_does_not_stick() {
         );
     }
 }
+
+/// A plugin with a sidechain input port: with the sidechain selected, a loud key on the second
+/// input bus and a quiet main input, the output is turned down; a silent key leaves the quiet
+/// input untouched. (Every other test feeds the sidechain port silence.)
+#[test]
+fn sidechain_input_drives_the_plugin() {
+    for config in plugins() {
+        let Some(sidechain) = &config.sidechain else {
+            continue;
+        };
+        let mut plugin = Instance::load(&config);
+        assert!(
+            plugin.has_sidechain(),
+            "{}: no sidechain input port",
+            config.bundle
+        );
+        let on = plugin.text_to_value(&sidechain.id, &sidechain.text);
+        let select = [(0, param_hash(&sidechain.id), on)];
+        let main = stereo_noise(48_000, -30.0);
+        let key = stereo_noise(48_000, 0.0);
+        let tail = |x: &[f32]| rms_db(&x[24_000..]);
+        plugin.activate(48_000.0, 512);
+        let silent_key = plugin.process_with_sidechain(&main, None, &[512], &select);
+        assert!(
+            (tail(&silent_key[0]) - tail(&main[0])).abs() < 0.1,
+            "{}: a silent key changed the level",
+            config.bundle
+        );
+        plugin.activate(48_000.0, 512);
+        let keyed = plugin.process_with_sidechain(&main, Some(&key), &[512], &select);
+        let reduction = tail(&main[0]) - tail(&keyed[0]);
+        assert!(
+            reduction >= sidechain.reduces_db,
+            "{}: the key reduced the output by {reduction:.1} dB",
+            config.bundle
+        );
+    }
+}

@@ -182,23 +182,13 @@ impl LimiterEditor {
         ui.horizontal(|ui| {
             // Gain-reduction history over the last 6 s.
             let plot_width = (available.x - 470.0).max(200.0);
-            ui.vertical(|ui| {
-                ui.label(
-                    RichText::new(format!(
-                        "Gain reduction, last {:.0} s",
-                        HISTORY_POINTS as f32 * HISTORY_INTERVAL_S
-                    ))
-                    .color(theme::MUTED),
-                );
-                lathe_ui::history_plot(
-                    ui,
-                    &self.history,
-                    (-REDUCTION_RANGE_DB, 0.0),
-                    true,
-                    theme::REDUCTION,
-                    vec2(plot_width, meter_height - 18.0),
-                );
-            });
+            lathe_ui::reduction_history(
+                ui,
+                &self.history,
+                HISTORY_POINTS as f32 * HISTORY_INTERVAL_S,
+                REDUCTION_RANGE_DB,
+                vec2(plot_width, meter_height),
+            );
             let style = MeterStyle {
                 range_db: (-36.0, 3.0),
                 hot_db: -6.0,

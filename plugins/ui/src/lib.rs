@@ -9,7 +9,10 @@ pub mod params;
 pub mod plugin;
 pub mod scope;
 pub mod theme;
+pub mod transfer;
 
 pub use meter::{
-    gain_reduction_meter, history_plot, level_meter, Ballistics, MeterStyle, SharedHistory,
+    gain_reduction_meter, history_plot, level_meter, reduction_history, Ballistics, MeterStyle,
+    SharedHistory,
 };
+pub use transfer::transfer_curve;

@@ -329,6 +329,29 @@ pub fn history_plot(
     }
 }
 
+/// A labelled gain-reduction history ("Gain reduction, last 6 s"), filled down from 0 dB.
+pub fn reduction_history(
+    ui: &mut Ui,
+    values: &[f32],
+    seconds: f32,
+    range_db: f32,
+    size: egui::Vec2,
+) {
+    ui.vertical(|ui| {
+        ui.label(
+            egui::RichText::new(format!("Gain reduction, last {seconds:.0} s")).color(theme::MUTED),
+        );
+        history_plot(
+            ui,
+            values,
+            (-range_db, 0.0),
+            true,
+            theme::REDUCTION,
+            vec2(size.x, size.y - 18.0),
+        );
+    });
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -63,3 +63,77 @@ pub fn pan_param(name: &str, default: f32) -> FloatParam {
     .with_value_to_string(format::v2s_pan())
     .with_string_to_value(format::s2v_pan())
 }
+
+/// A compressor ratio's top value, which means ∞:1.
+pub const RATIO_INFINITE: f32 = 100.0;
+
+/// A ratio `n:1` from 1 to [`RATIO_INFINITE`], shown "4.00:1" and "inf:1" at the top; accepts
+/// "4", "4:1", "inf", "∞".
+pub fn ratio_param(name: impl Into<String>, default: f32) -> FloatParam {
+    FloatParam::new(
+        name,
+        default.min(RATIO_INFINITE),
+        FloatRange::Skewed {
+            min: 1.0,
+            max: RATIO_INFINITE,
+            factor: FloatRange::skew_factor(-2.0),
+        },
+    )
+    .with_step_size(0.01)
+    .with_value_to_string(std::sync::Arc::new(|ratio| {
+        if ratio >= RATIO_INFINITE {
+            "inf:1".to_string()
+        } else {
+            format!("{ratio:.2}:1")
+        }
+    }))
+    .with_string_to_value(std::sync::Arc::new(|text| {
+        let text = text.trim().to_lowercase();
+        let number = text.split(':').next()?.trim();
+        if number.starts_with("inf") || number == "∞" {
+            return Some(RATIO_INFINITE);
+        }
+        number
+            .parse::<f32>()
+            .ok()
+            .filter(|r| r.is_finite())
+            .map(|r| r.clamp(1.0, RATIO_INFINITE))
+    }))
+}
+
+/// The DSP's ratio for a [`ratio_param`] value: the top of the range is ∞.
+pub fn ratio_value(param: &FloatParam) -> f32 {
+    let ratio = param.value();
+    if ratio >= RATIO_INFINITE {
+        f32::INFINITY
+    } else {
+        ratio
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ratio_text_round_trips_and_the_top_is_infinite() {
+        let p = ratio_param("Ratio", 4.0);
+        for (text, want) in [
+            ("4", 4.0),
+            ("4:1", 4.0),
+            ("inf", RATIO_INFINITE),
+            ("∞:1", RATIO_INFINITE),
+            ("1000", RATIO_INFINITE),
+        ] {
+            let plain = p
+                .string_to_normalized_value(text)
+                .map(|n| p.preview_plain(n));
+            assert_eq!(plain, Some(want), "{text}");
+        }
+        assert_eq!(p.normalized_value_to_string(1.0, true), "inf:1");
+        assert!(p.string_to_normalized_value("fast").is_none());
+        assert_eq!(ratio_value(&p), 4.0);
+        let top = ratio_param("Ratio", f32::INFINITY);
+        assert_eq!(ratio_value(&top), f32::INFINITY);
+    }
+}
