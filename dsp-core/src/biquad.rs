@@ -279,6 +279,80 @@ impl Biquad {
     }
 }
 
+/// A second-order section the crossover tree can be built from: one channel ([`Biquad`]) or
+/// two channels in lockstep ([`StereoBiquad`], which the compiler vectorises).
+pub trait Section: Copy + Default {
+    type Sample: Copy;
+    fn set_coeffs(&mut self, coeffs: Coeffs);
+    fn reset(&mut self);
+    fn process(&mut self, x: Self::Sample) -> Self::Sample;
+}
+
+impl Section for Biquad {
+    type Sample = f64;
+    #[inline]
+    fn set_coeffs(&mut self, coeffs: Coeffs) {
+        Biquad::set_coeffs(self, coeffs);
+    }
+    fn reset(&mut self) {
+        Biquad::reset(self);
+    }
+    #[inline]
+    fn process(&mut self, x: f64) -> f64 {
+        Biquad::process(self, x)
+    }
+}
+
+/// Two channels through the same section (transposed direct form II, `f64`), side by side.
+#[derive(Clone, Copy, Debug)]
+pub struct StereoBiquad {
+    pub coeffs: Coeffs,
+    s1: [f64; 2],
+    s2: [f64; 2],
+}
+
+impl Default for StereoBiquad {
+    fn default() -> Self {
+        Self {
+            coeffs: Coeffs::IDENTITY,
+            s1: [0.0; 2],
+            s2: [0.0; 2],
+        }
+    }
+}
+
+impl Section for StereoBiquad {
+    type Sample = [f64; 2];
+
+    #[inline]
+    fn set_coeffs(&mut self, coeffs: Coeffs) {
+        self.coeffs = coeffs;
+    }
+
+    fn reset(&mut self) {
+        self.s1 = [0.0; 2];
+        self.s2 = [0.0; 2];
+    }
+
+    /// The same arithmetic as [`Biquad::process`] on each channel, flushing a channel's state
+    /// once both of its values are tiny.
+    #[inline]
+    fn process(&mut self, x: [f64; 2]) -> [f64; 2] {
+        let Coeffs { b, a } = self.coeffs;
+        let tiny = crate::denormal::FLUSH_THRESHOLD as f64;
+        let mut y = [0.0; 2];
+        for c in 0..2 {
+            y[c] = b[0] * x[c] + self.s1[c];
+            let s1 = b[1] * x[c] - a[0] * y[c] + self.s2[c];
+            let s2 = b[2] * x[c] - a[1] * y[c];
+            let keep = s1.abs() >= tiny || s2.abs() >= tiny;
+            self.s1[c] = if keep { s1 } else { 0.0 };
+            self.s2[c] = if keep { s2 } else { 0.0 };
+        }
+        y
+    }
+}
+
 /// Quality factors of the second-order sections of an `order`-th order Butterworth filter (and
 /// whether it needs a first-order section): `Q_k = 1 / (2 cos θ_k)` with the pole angles
 /// `θ_k = (2k − 1)π / (2N)` for even `N`, `kπ / N` for odd `N`.
@@ -484,12 +558,12 @@ mod tests {
             filters.iter_mut().for_each(|f| {
                 f.process(x);
             });
-            crossover.process(0, x);
+            crossover.process([x, -x]);
         }
         let mut last_nonzero = 0;
         for n in 0..6 * 48_000 {
             let outputs = filters.iter_mut().map(|f| f.process(0.0));
-            let bands = crossover.process(0, 0.0);
+            let bands = crossover.process([0.0; 2]).into_iter().flatten();
             if outputs.chain(bands).any(|y| y != 0.0) {
                 last_nonzero = n;
             }

@@ -11,7 +11,7 @@
 //! bands carry the same phase and their sum is the product of the split allpasses: magnitude
 //! exactly 1, phase smooth.
 
-use crate::biquad::{butterworth_qs, Biquad, Coeffs, Complex};
+use crate::biquad::{butterworth_qs, Biquad, Coeffs, Complex, Section, StereoBiquad};
 use crate::MAX_CHANNELS;
 
 /// Slope of a Linkwitz-Riley split.
@@ -81,15 +81,16 @@ impl SplitDesign {
     }
 }
 
-/// The state of one split point for one channel: each Butterworth section twice per side.
+/// The state of one split point: each Butterworth section twice per side. One channel
+/// ([`Biquad`], the default) or two in lockstep ([`StereoBiquad`]).
 #[derive(Clone, Copy, Debug, Default)]
-pub struct Split {
-    low: [[Biquad; 2]; MAX_SECTIONS],
-    high: [[Biquad; 2]; MAX_SECTIONS],
+pub struct Split<S: Section = Biquad> {
+    low: [[S; 2]; MAX_SECTIONS],
+    high: [[S; 2]; MAX_SECTIONS],
     sections: usize,
 }
 
-impl Split {
+impl<S: Section> Split<S> {
     pub fn new(design: &SplitDesign) -> Self {
         let mut split = Self::default();
         split.set(design);
@@ -108,13 +109,13 @@ impl Split {
     }
 
     pub fn reset(&mut self) {
-        self.low.iter_mut().flatten().for_each(Biquad::reset);
-        self.high.iter_mut().flatten().for_each(Biquad::reset);
+        self.low.iter_mut().flatten().for_each(S::reset);
+        self.high.iter_mut().flatten().for_each(S::reset);
     }
 
     /// The high side only (the low-pass sections are not run).
     #[inline]
-    pub fn process_high(&mut self, x: f64) -> f64 {
+    pub fn process_high(&mut self, x: S::Sample) -> S::Sample {
         let mut high = x;
         for k in 0..self.sections {
             for twice in 0..2 {
@@ -126,7 +127,7 @@ impl Split {
 
     /// `(low, high)`.
     #[inline]
-    pub fn process(&mut self, x: f64) -> (f64, f64) {
+    pub fn process(&mut self, x: S::Sample) -> (S::Sample, S::Sample) {
         let mut low = x;
         let mut high = x;
         for k in 0..self.sections {
@@ -139,14 +140,14 @@ impl Split {
     }
 }
 
-/// The allpass of one split point, for one channel.
+/// The allpass of one split point (one channel, or two in lockstep).
 #[derive(Clone, Copy, Debug, Default)]
-pub struct SplitAllpass {
-    sections: [Biquad; MAX_SECTIONS],
+pub struct SplitAllpass<S: Section = Biquad> {
+    sections: [S; MAX_SECTIONS],
     used: usize,
 }
 
-impl SplitAllpass {
+impl<S: Section> SplitAllpass<S> {
     pub fn new(design: &SplitDesign) -> Self {
         let mut allpass = Self::default();
         allpass.set(design);
@@ -161,11 +162,11 @@ impl SplitAllpass {
     }
 
     pub fn reset(&mut self) {
-        self.sections.iter_mut().for_each(Biquad::reset);
+        self.sections.iter_mut().for_each(S::reset);
     }
 
     #[inline]
-    pub fn process(&mut self, x: f64) -> f64 {
+    pub fn process(&mut self, x: S::Sample) -> S::Sample {
         self.sections[..self.used]
             .iter_mut()
             .fold(x, |y, s| s.process(y))
@@ -177,15 +178,15 @@ pub const MAX_BANDS: usize = 4;
 /// Split points of a full crossover.
 pub const MAX_SPLITS: usize = MAX_BANDS - 1;
 
-/// Per-channel state of the band tree.
+/// The state of the band tree, both channels in lockstep.
 #[derive(Clone, Copy, Debug, Default)]
 struct Tree {
-    splits: [Split; MAX_SPLITS],
+    splits: [Split<StereoBiquad>; MAX_SPLITS],
     /// `allpass[k][j]`: band `j < k` through split `k`'s allpass.
-    allpass: [[SplitAllpass; MAX_SPLITS]; MAX_SPLITS],
+    allpass: [[SplitAllpass<StereoBiquad>; MAX_SPLITS]; MAX_SPLITS],
 }
 
-/// A 2–4 band Linkwitz-Riley (24 dB/oct) crossover for up to two channels. All split points are
+/// A 2–4 band Linkwitz-Riley (24 dB/oct) crossover for two channels. All split points are
 /// always computed, so changing how many bands a user wants never changes the phase or clicks:
 /// merged bands are simply added back together.
 #[derive(Clone, Debug)]
@@ -193,7 +194,7 @@ pub struct Crossover {
     sample_rate: f64,
     designs: [SplitDesign; MAX_SPLITS],
     frequencies_hz: [f64; MAX_SPLITS],
-    trees: [Tree; MAX_CHANNELS],
+    tree: Tree,
 }
 
 impl Crossover {
@@ -204,7 +205,7 @@ impl Crossover {
             sample_rate,
             designs: [SplitDesign::new(sample_rate, 1000.0, Slope::Db24); MAX_SPLITS],
             frequencies_hz: [0.0; MAX_SPLITS],
-            trees: [Tree::default(); MAX_CHANNELS],
+            tree: Tree::default(),
         };
         crossover.set_frequencies(frequencies_hz);
         crossover
@@ -226,30 +227,28 @@ impl Crossover {
             }
             self.frequencies_hz[k] = hz;
             self.designs[k] = SplitDesign::new(self.sample_rate, hz, Slope::Db24);
-            for tree in &mut self.trees {
-                tree.splits[k].set(&self.designs[k]);
-                for allpass in &mut tree.allpass[k][..k] {
-                    allpass.set(&self.designs[k]);
-                }
+            let tree = &mut self.tree;
+            tree.splits[k].set(&self.designs[k]);
+            for allpass in &mut tree.allpass[k][..k] {
+                allpass.set(&self.designs[k]);
             }
         }
     }
 
     pub fn reset(&mut self) {
-        for tree in &mut self.trees {
-            tree.splits.iter_mut().for_each(Split::reset);
-            tree.allpass
-                .iter_mut()
-                .flatten()
-                .for_each(SplitAllpass::reset);
-        }
+        let tree = &mut self.tree;
+        tree.splits.iter_mut().for_each(Split::reset);
+        tree.allpass
+            .iter_mut()
+            .flatten()
+            .for_each(SplitAllpass::reset);
     }
 
-    /// Splits one sample of `channel` into the four bands.
+    /// Splits one sample of both channels into the four bands (`[band][channel]`).
     #[inline]
-    pub fn process(&mut self, channel: usize, x: f64) -> [f64; MAX_BANDS] {
-        let tree = &mut self.trees[channel];
-        let mut bands = [0.0; MAX_BANDS];
+    pub fn process(&mut self, x: [f64; MAX_CHANNELS]) -> [[f64; MAX_CHANNELS]; MAX_BANDS] {
+        let tree = &mut self.tree;
+        let mut bands = [[0.0; MAX_CHANNELS]; MAX_BANDS];
         let mut rest = x;
         for k in 0..MAX_SPLITS {
             let (low, high) = tree.splits[k].process(rest);
@@ -302,9 +301,11 @@ mod tests {
             let len = 1 << 15;
             let mut bands = vec![vec![0.0; len]; MAX_BANDS];
             for n in 0..len {
-                let out = crossover.process(1, if n == 0 { 1.0 } else { 0.0 });
+                // The right channel carries the impulse; the left stays silent.
+                let out = crossover.process([0.0, if n == 0 { 1.0 } else { 0.0 }]);
                 for (band, value) in bands.iter_mut().zip(out) {
-                    band[n] = value;
+                    assert_eq!(value[0], 0.0);
+                    band[n] = value[1];
                 }
             }
             let sum: Vec<f64> = (0..len).map(|n| bands.iter().map(|b| b[n]).sum()).collect();
@@ -344,9 +345,9 @@ mod tests {
     fn steep_splits_sum_to_their_allpass() {
         for slope in [Slope::Db48, Slope::Db72] {
             let design = SplitDesign::new(48_000.0, 100.0, slope);
-            let mut split = Split::new(&design);
-            let mut high_only = Split::new(&design);
-            let mut allpass = SplitAllpass::new(&design);
+            let mut split = Split::<Biquad>::new(&design);
+            let mut high_only = Split::<Biquad>::new(&design);
+            let mut allpass = SplitAllpass::<Biquad>::new(&design);
             for n in 0..4096 {
                 let x = ((n * 7919) % 13) as f64 - 6.0;
                 let (low, high) = split.process(x);

@@ -187,7 +187,13 @@ impl Envelope {
     /// The detected level of `x` in dB (updates the RMS state in RMS mode).
     #[inline]
     pub fn level_db(&mut self, x: f64, detection: Detection, rms_pole: f64) -> f64 {
-        let power = match detection {
+        power_db(self.power(x, detection, rms_pole))
+    }
+
+    /// The detected power of `x`: `x²`, or the running mean square in RMS mode (updated).
+    #[inline]
+    pub fn power(&mut self, x: f64, detection: Detection, rms_pole: f64) -> f64 {
+        match detection {
             Detection::Peak => x * x,
             Detection::Rms => {
                 self.mean_square = rms_pole * self.mean_square + (1.0 - rms_pole) * x * x;
@@ -196,12 +202,16 @@ impl Envelope {
                 }
                 self.mean_square
             }
-        };
-        if power <= 1e-20 {
-            LEVEL_FLOOR_DB
-        } else {
-            10.0 * power.log10()
         }
+    }
+
+    /// Takes over `leader`'s ballistics state (gain reduction, slow stage, hold), keeping this
+    /// channel's own RMS state: how a linked channel follows the channel that computes the gain.
+    #[inline]
+    pub fn follow_linked(&mut self, leader: &Envelope) {
+        self.reduction_db = leader.reduction_db;
+        self.slow_db = leader.slow_db;
+        self.hold_left = leader.hold_left;
     }
 
     /// Advances the ballistics by one sample towards the target reduction `target_db` (≥ 0) and
@@ -244,6 +254,16 @@ impl Envelope {
     /// The current smoothed reduction, dB.
     pub fn reduction_db(&self) -> f64 {
         self.reduction_db
+    }
+}
+
+/// A detected power in dB (`10·log10`); −200 dB for anything below that.
+#[inline]
+pub fn power_db(power: f64) -> f64 {
+    if power <= 1e-20 {
+        LEVEL_FLOOR_DB
+    } else {
+        10.0 * power.log10()
     }
 }
 

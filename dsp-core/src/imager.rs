@@ -324,16 +324,15 @@ impl Imager {
         let (left, _) = sanitize(left);
         let (right, _) = sanitize(right);
         let (l, r) = (left as f64, right as f64);
-        let mid = self.crossover.process(0, 0.5 * (l + r));
-        let side = self.crossover.process(1, 0.5 * (l - r));
+        let bands = self.crossover.process([0.5 * (l + r), 0.5 * (l - r)]);
         // Per band in use (internal bands above the last one in use are merged into it).
         let mut band_mid = [0.0; MAX_BANDS];
         let mut band_side = [0.0; MAX_BANDS];
         let last = self.settings.bands - 1;
         for b in 0..MAX_BANDS {
             let w = self.widths[b].tick() as f64;
-            band_mid[b.min(last)] += mid[b];
-            band_side[b.min(last)] += w * side[b];
+            band_mid[b.min(last)] += bands[b][0];
+            band_side[b.min(last)] += w * bands[b][1];
         }
         let mut m = 0.0;
         let mut s = 0.0;

@@ -19,7 +19,7 @@
 use crate::crossover::{Crossover, MAX_BANDS, MAX_SPLITS};
 use crate::denormal::sanitize;
 use crate::dynamics::{
-    db_to_gain_f64, range as comp, Ballistics, BallisticsSettings, Detection, Envelope,
+    db_to_gain_f64, power_db, range as comp, Ballistics, BallisticsSettings, Detection, Envelope,
     GainComputer, StereoMode, RMS_TIME_MS, SMOOTHING_MS,
 };
 use crate::smoother::Smoother;
@@ -224,24 +224,43 @@ impl Band {
         let makeup = self.makeup.tick() as f64;
         let engaged = self.engaged.tick() as f64;
         let heard = self.heard.tick() as f64;
-        let levels = [
-            self.envelopes[0].level_db(x[0], detection, rms_pole),
-            self.envelopes[1].level_db(x[1], detection, rms_pole),
-        ];
         let mut out = [0.0; MAX_CHANNELS];
         let mut most = 0.0f64;
-        for c in 0..MAX_CHANNELS {
-            let level = if linked {
-                levels[0].max(levels[1])
-            } else {
-                levels[c]
-            };
-            let reduction = self.envelopes[c].follow(gc.reduction_db(level), &self.ballistics);
-            most = most.max(reduction);
-            let gain = db_to_gain_f64(-reduction) * makeup;
-            out[c] = heard * x[c] * (1.0 + engaged * (gain - 1.0));
+        if linked {
+            // Both channels get the reduction of the louder one: one gain computer, one envelope
+            // (channel 0's; channel 1's follows it so that unlinking starts from the same place).
+            let power = self.envelopes[0]
+                .power(x[0], detection, rms_pole)
+                .max(self.envelopes[1].power(x[1], detection, rms_pole));
+            let reduction =
+                self.envelopes[0].follow(gc.reduction_db(power_db(power)), &self.ballistics);
+            let leader = self.envelopes[0];
+            self.envelopes[1].follow_linked(&leader);
+            most = reduction;
+            let gain = reduction_gain(reduction) * makeup;
+            for c in 0..MAX_CHANNELS {
+                out[c] = heard * x[c] * (1.0 + engaged * (gain - 1.0));
+            }
+        } else {
+            for c in 0..MAX_CHANNELS {
+                let level = power_db(self.envelopes[c].power(x[c], detection, rms_pole));
+                let reduction = self.envelopes[c].follow(gc.reduction_db(level), &self.ballistics);
+                most = most.max(reduction);
+                let gain = reduction_gain(reduction) * makeup;
+                out[c] = heard * x[c] * (1.0 + engaged * (gain - 1.0));
+            }
         }
         (out, heard, most * engaged)
+    }
+}
+
+/// The linear gain of a reduction in dB (no `exp` for the common case of none).
+#[inline]
+fn reduction_gain(reduction_db: f64) -> f64 {
+    if reduction_db == 0.0 {
+        1.0
+    } else {
+        db_to_gain_f64(-reduction_db)
     }
 }
 
@@ -393,13 +412,12 @@ impl MultibandDynamics {
                 }
             }
             if split > 0.0 {
-                let split_l = self.crossover.process(0, x[0]);
-                let split_r = self.crossover.process(1, x[1]);
+                let split_bands = self.crossover.process(x);
                 let mut bands = [[0.0; MAX_CHANNELS]; MAX_BANDS];
-                for b in 0..MAX_BANDS {
+                for (b, pair) in split_bands.iter().enumerate() {
                     let to = b.min(merged_from);
-                    bands[to][0] += split_l[b];
-                    bands[to][1] += split_r[b];
+                    bands[to][0] += pair[0];
+                    bands[to][1] += pair[1];
                 }
                 for (b, band) in bands.iter().enumerate().take(s.bands) {
                     let (out, heard, reduction) =
