@@ -85,6 +85,16 @@ impl Smoother {
 }
 
 impl Smoother {
+    /// Advances `n` samples at once (to where `n` calls of [`Smoother::tick`] would take it).
+    #[inline]
+    pub fn skip(&mut self, n: usize) {
+        if self.current != self.target {
+            for _ in 0..n {
+                self.tick();
+            }
+        }
+    }
+
     /// Fills `out` with the next `out.len()` values (a constant fill when settled).
     #[inline]
     pub fn fill(&mut self, out: &mut [f32]) {
