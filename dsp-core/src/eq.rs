@@ -939,7 +939,12 @@ impl Equalizer {
         }
         let output_settled = self.output.is_settled() && self.output.current() == 1.0;
         if !any && output_settled && self.active.is_settled() {
-            // Every band flat: the input, bit for bit.
+            // Every band flat: the input, bit for bit (NaN and inf become silence).
+            for x in left.iter_mut().chain(right.iter_mut()) {
+                if !x.is_finite() {
+                    *x = 0.0;
+                }
+            }
             return;
         }
         for (l, r) in left.iter_mut().zip(right.iter_mut()) {

@@ -408,4 +408,13 @@ fn block_size_does_not_matter_and_nan_does_not_stick() {
     poisoned[101] = f32::INFINITY;
     let (l, r) = run(&mut Equalizer::new(fs, settings), &poisoned, &right, 64);
     assert!(l.iter().chain(&r).all(|v| v.is_finite()));
+    // Flat: NaN and inf become silence, everything else passes bit for bit.
+    let (l, _) = run(
+        &mut Equalizer::new(fs, EqSettings::default()),
+        &poisoned,
+        &right,
+        64,
+    );
+    assert_eq!((l[100], l[101]), (0.0, 0.0));
+    assert_identical(&l[102..], &poisoned[102..], "flat after NaN");
 }

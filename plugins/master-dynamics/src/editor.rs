@@ -16,7 +16,7 @@ use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
 pub const SIZE: EditorSize = EditorSize {
-    default: (1040.0, 660.0),
+    default: (1000.0, 660.0),
     min: (900.0, 600.0),
 };
 const CONTROL_WIDTH: f32 = 70.0;

@@ -107,3 +107,34 @@ impl<B: EditorBody> NiceEguiApp for Shell<B> {
         crate::plugin::editor_frame(ui, self.id, self.min_size, |ui| body.draw(ui, &setter));
     }
 }
+
+/// One row of a [`band_grid`]: a label and what to draw in band `b`'s column.
+pub type BandRow<'a> = (&'a str, &'a dyn Fn(&mut egui::Ui, usize));
+
+/// A grid of per-band controls (horizontally scrollable): a header row "Band n" in each band's
+/// colour, then one row per parameter, one column per band.
+pub fn band_grid(ui: &mut egui::Ui, id: &str, colours: &[egui::Color32], rows: &[BandRow]) {
+    egui::ScrollArea::horizontal().id_salt(id).show(ui, |ui| {
+        egui::Grid::new(id)
+            .num_columns(1 + colours.len())
+            .spacing(egui::vec2(8.0, 4.0))
+            .show(ui, |ui| {
+                ui.label("");
+                for (band, colour) in colours.iter().enumerate() {
+                    ui.label(
+                        egui::RichText::new(format!("Band {}", band + 1))
+                            .strong()
+                            .color(*colour),
+                    );
+                }
+                ui.end_row();
+                for (label, cell) in rows {
+                    ui.label(*label);
+                    for band in 0..colours.len() {
+                        cell(ui, band);
+                    }
+                    ui.end_row();
+                }
+            });
+    });
+}

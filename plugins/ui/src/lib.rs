@@ -3,6 +3,8 @@
 //! give parameters their units and text entry ("-3 dB", "250 ms", "1.5 s", "50 %").
 
 pub mod editor;
+pub mod eqparams;
+pub mod eqplot;
 pub mod format;
 pub mod meter;
 pub mod params;
