@@ -1,9 +1,12 @@
 //! EQ cost at 48 kHz stereo in 64-sample blocks: eight active bands of every kind (settled), the
-//! same eight while a bell's frequency is swept (coefficients recomputed every 16 samples), and
-//! one bell.
+//! same eight while a bell's frequency is swept (coefficients recomputed every 16 samples), one
+//! bell, and the Master EQ in linear-phase mode at its default (medium) resolution with six
+//! active bands and auto gain.
 
 use common::Processor;
 use dsp_core::eq::{BandSettings, CutShape, EqSettings, Equalizer, FilterType, Route};
+use dsp_core::linear_phase::Resolution;
+use dsp_core::master_eq::{MasterEq, MasterEqSettings, PhaseMode};
 
 mod common;
 
@@ -55,6 +58,18 @@ fn processors() -> Vec<(&'static str, Processor)> {
         s.bands[0].gain_db = 3.0;
         s
     });
+    let mut six = eight_bands();
+    for band in &mut six.bands[6..] {
+        band.enabled = false;
+    }
+    let mut linear = MasterEq::new(
+        SAMPLE_RATE,
+        MasterEqSettings {
+            eq: six,
+            mode: PhaseMode::Linear(Resolution::Medium),
+            auto_gain: true,
+        },
+    );
     vec![
         ("8 bands", Box::new(move |l, r| settled.process(l, r))),
         (
@@ -69,6 +84,10 @@ fn processors() -> Vec<(&'static str, Processor)> {
             }),
         ),
         ("1 bell", Box::new(move |l, r| one.process(l, r))),
+        (
+            "Master EQ linear phase, medium",
+            Box::new(move |l, r| linear.process(l, r)),
+        ),
     ]
 }
 
