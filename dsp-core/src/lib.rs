@@ -33,6 +33,7 @@ pub mod monitor;
 pub mod multiband;
 pub mod noise;
 pub mod oversampling;
+pub mod reverb;
 pub mod smoother;
 
 pub use db::{db_to_gain, gain_to_db};
