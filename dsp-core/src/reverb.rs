@@ -58,6 +58,7 @@ pub mod range {
     pub const WIDTH: (f32, f32) = (0.0, 2.0);
     pub const WET_LOW_CUT_HZ: (f32, f32) = (20.0, 2_000.0);
     pub const WET_HIGH_CUT_HZ: (f32, f32) = (1_000.0, 20_000.0);
+    pub const OUTPUT_DB: (f32, f32) = (-24.0, 12.0);
 }
 
 /// Line lengths at size 1, ms: mutually prime sample counts at 48 kHz spread over 11–56 ms
@@ -130,6 +131,8 @@ pub struct ReverbSettings {
     pub wet_high_cut_hz: f32,
     /// 0 = dry, 1 = wet.
     pub mix: f32,
+    /// Output level, dB (after the mix; 0 dB and mix 0 pass the input bit for bit).
+    pub output_db: f32,
     pub freeze: bool,
     pub bypass: bool,
 }
@@ -153,6 +156,7 @@ impl Default for ReverbSettings {
             wet_low_cut_hz: 20.0,
             wet_high_cut_hz: 20_000.0,
             mix: 0.3,
+            output_db: 0.0,
             freeze: false,
             bypass: false,
         }
@@ -185,6 +189,7 @@ impl ReverbSettings {
                 d.wet_high_cut_hz,
             ),
             mix: c(self.mix, range::UNIT, d.mix),
+            output_db: c(self.output_db, range::OUTPUT_DB, d.output_db),
             freeze: self.freeze,
             bypass: self.bypass,
         }
@@ -393,6 +398,7 @@ pub struct Reverb {
     width: Smoother,
     mix: Smoother,
     predelay_samples: Smoother,
+    output: Smoother,
     until_update: usize,
     /// Line filters need a redesign (a setting changed).
     lines_dirty: bool,
@@ -443,6 +449,7 @@ impl Reverb {
             width: smoother(s.width),
             mix: smoother(if s.bypass { 0.0 } else { s.mix }),
             predelay_samples: smoother(ms(s.predelay_ms as f64) as f32),
+            output: smoother(crate::db_to_gain(s.output_db)),
             until_update: 0,
             lines_dirty: false,
         };
@@ -481,6 +488,7 @@ impl Reverb {
         self.width.set_target(s.width);
         self.mix.set_target(if s.bypass { 0.0 } else { s.mix });
         self.predelay_samples.set_target(ms(s.predelay_ms));
+        self.output.set_target(crate::db_to_gain(s.output_db));
         self.settings = s;
         self.lines_dirty = true;
         self.update_static();
@@ -520,6 +528,7 @@ impl Reverb {
             &mut self.width,
             &mut self.mix,
             &mut self.predelay_samples,
+            &mut self.output,
         ] {
             s.reset(s.target());
         }
@@ -700,13 +709,14 @@ impl Reverb {
         let width = self.width.tick();
         let (mid, side) = (0.5 * (wet[0] + wet[1]), 0.5 * (wet[0] - wet[1]) * width);
         let mix = self.mix.tick();
-        if mix == 0.0 {
+        let output = self.output.tick();
+        if mix == 0.0 && output == 1.0 {
             // Dry: the input bit for bit (NaN and inf become silence).
             return (dry(left), dry(right));
         }
         (
-            dry_l * (1.0 - mix) + (mid + side) * mix,
-            dry_r * (1.0 - mix) + (mid - side) * mix,
+            (dry_l * (1.0 - mix) + (mid + side) * mix) * output,
+            (dry_r * (1.0 - mix) + (mid - side) * mix) * output,
         )
     }
 }

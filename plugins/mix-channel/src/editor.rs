@@ -4,12 +4,11 @@
 use crate::params::ChannelParams;
 use crate::Meters;
 use dsp_core::gain_to_db;
-use egui::{vec2, RichText};
-use lathe_ui::editor::{EditorBody, EditorSize, Shell};
+use egui::vec2;
+use lathe_ui::editor::{grid_heading, grid_slider, EditorBody, EditorSize, Shell};
 use lathe_ui::scope::correlation_meter;
-use lathe_ui::{theme, Ballistics, MeterStyle};
+use lathe_ui::{Ballistics, MeterStyle};
 use nice_plug::prelude::*;
-use nice_plug_egui::widgets::ParamSlider;
 use nice_plug_egui::{EguiEditor, EguiEditorState, RepaintNotifier};
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
@@ -78,45 +77,41 @@ impl ChannelEditor {
             lathe_ui::level_meter(ui, "IN", &levels(&self.input), style, height);
             ui.add_space(10.0);
             ui.vertical(|ui| {
-                let slider = |ui: &mut egui::Ui, label: &str, param: &dyn ParamWidget| {
-                    ui.label(label);
-                    param.add(ui, setter);
-                };
                 egui::Grid::new("channel controls")
                     .num_columns(6)
                     .spacing(vec2(10.0, 8.0))
                     .show(ui, |ui| {
-                        heading(ui, "Gain");
-                        heading(ui, "Pan");
-                        heading(ui, "Stereo");
+                        grid_heading(ui, "Gain");
+                        grid_heading(ui, "Pan");
+                        grid_heading(ui, "Stereo");
                         ui.end_row();
-                        slider(ui, "Input", &p.gain.input_gain);
-                        slider(ui, "Position", &p.pan.position);
-                        slider(ui, "Width", &p.stereo.width);
+                        grid_slider(ui, "Input", &p.gain.input_gain, setter);
+                        grid_slider(ui, "Position", &p.pan.position, setter);
+                        grid_slider(ui, "Width", &p.stereo.width, setter);
                         ui.end_row();
-                        slider(ui, "Volume", &p.gain.volume);
-                        slider(ui, "Mode", &p.pan.mode);
-                        slider(ui, "Mono", &p.stereo.mono);
+                        grid_slider(ui, "Volume", &p.gain.volume, setter);
+                        grid_slider(ui, "Mode", &p.pan.mode, setter);
+                        grid_slider(ui, "Mono", &p.stereo.mono, setter);
                         ui.end_row();
-                        slider(ui, "Mute", &p.gain.mute);
-                        slider(ui, "Law", &p.pan.law);
-                        slider(ui, "Swap L/R", &p.stereo.swap);
+                        grid_slider(ui, "Mute", &p.gain.mute, setter);
+                        grid_slider(ui, "Law", &p.pan.law, setter);
+                        grid_slider(ui, "Swap L/R", &p.stereo.swap, setter);
                         ui.end_row();
-                        heading(ui, "Filters");
+                        grid_heading(ui, "Filters");
                         ui.label("");
                         ui.label("");
-                        slider(ui, "Invert L", &p.stereo.invert_left);
+                        grid_slider(ui, "Invert L", &p.stereo.invert_left, setter);
                         ui.end_row();
-                        slider(ui, "Low cut", &p.filters.low_cut);
-                        slider(ui, "High cut", &p.filters.high_cut);
-                        slider(ui, "Invert R", &p.stereo.invert_right);
+                        grid_slider(ui, "Low cut", &p.filters.low_cut, setter);
+                        grid_slider(ui, "High cut", &p.filters.high_cut, setter);
+                        grid_slider(ui, "Invert R", &p.stereo.invert_right, setter);
                         ui.end_row();
-                        slider(ui, "Frequency", &p.filters.low_cut_hz);
-                        slider(ui, "Frequency", &p.filters.high_cut_hz);
-                        slider(ui, "DC block", &p.filters.dc_block);
+                        grid_slider(ui, "Frequency", &p.filters.low_cut_hz, setter);
+                        grid_slider(ui, "Frequency", &p.filters.high_cut_hz, setter);
+                        grid_slider(ui, "DC block", &p.filters.dc_block, setter);
                         ui.end_row();
-                        slider(ui, "Slope", &p.filters.low_cut_slope);
-                        slider(ui, "Slope", &p.filters.high_cut_slope);
+                        grid_slider(ui, "Slope", &p.filters.low_cut_slope, setter);
+                        grid_slider(ui, "Slope", &p.filters.high_cut_slope, setter);
                         ui.end_row();
                     });
                 ui.add_space(10.0);
@@ -130,21 +125,5 @@ impl ChannelEditor {
             ui.add_space(10.0);
             lathe_ui::level_meter(ui, "OUT", &levels(&self.output), style, height);
         });
-    }
-}
-
-fn heading(ui: &mut egui::Ui, text: &str) {
-    ui.label(RichText::new(text).strong().color(theme::ACCENT));
-    ui.label("");
-}
-
-/// Any parameter that can be drawn as a slider.
-trait ParamWidget {
-    fn add(&self, ui: &mut egui::Ui, setter: &ParamSetter);
-}
-
-impl<P: Param> ParamWidget for P {
-    fn add(&self, ui: &mut egui::Ui, setter: &ParamSetter) {
-        ui.add(ParamSlider::for_param(self, setter).with_width(80.0));
     }
 }

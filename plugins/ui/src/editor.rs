@@ -138,3 +138,15 @@ pub fn band_grid(ui: &mut egui::Ui, id: &str, colours: &[egui::Color32], rows: &
             });
     });
 }
+
+/// A heading over a label/control column pair of a parameter grid.
+pub fn grid_heading(ui: &mut egui::Ui, text: &str) {
+    ui.label(egui::RichText::new(text).strong().color(theme::ACCENT));
+    ui.label("");
+}
+
+/// A label and an 80-px slider for `param`: one column pair of a parameter grid.
+pub fn grid_slider<P: Param>(ui: &mut egui::Ui, label: &str, param: &P, setter: &ParamSetter) {
+    ui.label(label);
+    ui.add(nice_plug_egui::widgets::ParamSlider::for_param(param, setter).with_width(80.0));
+}
