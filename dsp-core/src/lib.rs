@@ -20,6 +20,7 @@ pub mod delay;
 pub mod denormal;
 pub mod dither;
 pub mod dynamics;
+pub mod echo;
 pub mod eq;
 pub mod imager;
 pub mod kernels;
