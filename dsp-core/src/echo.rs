@@ -41,6 +41,7 @@ pub mod range {
     pub const UNIT: (f32, f32) = (0.0, 1.0);
     pub const MOD_RATE_HZ: (f32, f32) = (0.05, 5.0);
     pub const WIDTH: (f32, f32) = (0.0, 2.0);
+    pub const OUTPUT_DB: (f32, f32) = (-24.0, 12.0);
 }
 
 /// Peak modulation at depth 1, ms.
@@ -71,6 +72,8 @@ pub struct EchoSettings {
     pub width: f32,
     /// 0 = dry, 1 = wet.
     pub mix: f32,
+    /// Output level, dB (after the mix; 0 dB and mix 0 pass the input bit for bit).
+    pub output_db: f32,
     pub bypass: bool,
 }
 
@@ -89,6 +92,7 @@ impl Default for EchoSettings {
             mod_rate_hz: 0.5,
             width: 1.0,
             mix: 0.3,
+            output_db: 0.0,
             bypass: false,
         }
     }
@@ -112,6 +116,7 @@ impl EchoSettings {
             mod_rate_hz: c(self.mod_rate_hz, range::MOD_RATE_HZ, d.mod_rate_hz),
             width: c(self.width, range::WIDTH, d.width),
             mix: c(self.mix, range::UNIT, d.mix),
+            output_db: c(self.output_db, range::OUTPUT_DB, d.output_db),
             bypass: self.bypass,
         }
     }
@@ -177,6 +182,7 @@ pub struct Echo {
     mod_depth: Smoother,
     width: Smoother,
     mix: Smoother,
+    output: Smoother,
     /// Modulation phase (radians) and per-sample step.
     phase: f64,
     step: f64,
@@ -210,6 +216,7 @@ impl Echo {
             mod_depth: smoother(s.mod_depth),
             width: smoother(s.width),
             mix: smoother(if s.bypass { 0.0 } else { s.mix }),
+            output: smoother(crate::db_to_gain(s.output_db)),
             phase: 0.0,
             step: 0.0,
             envelope: 0.0,
@@ -248,6 +255,7 @@ impl Echo {
         self.mod_depth.set_target(s.mod_depth);
         self.width.set_target(s.width);
         self.mix.set_target(if s.bypass { 0.0 } else { s.mix });
+        self.output.set_target(crate::db_to_gain(s.output_db));
         self.settings = s;
         self.update_filters();
     }
@@ -269,6 +277,7 @@ impl Echo {
             &mut self.mod_depth,
             &mut self.width,
             &mut self.mix,
+            &mut self.output,
         ] {
             s.reset(s.target());
         }
@@ -345,13 +354,14 @@ impl Echo {
                 0.5 * (echo[0] - echo[1]) * wet_gain * width,
             );
             let mix = self.mix.tick();
-            if mix == 0.0 {
+            let output = self.output.tick();
+            if mix == 0.0 && output == 1.0 {
                 *l = if l.is_finite() { *l } else { 0.0 };
                 *r = if r.is_finite() { *r } else { 0.0 };
                 continue;
             }
-            *l = dry_l * (1.0 - mix) + (mid + side) * mix;
-            *r = dry_r * (1.0 - mix) + (mid - side) * mix;
+            *l = (dry_l * (1.0 - mix) + (mid + side) * mix) * output;
+            *r = (dry_r * (1.0 - mix) + (mid - side) * mix) * output;
         }
     }
 }

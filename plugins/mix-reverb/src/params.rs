@@ -180,7 +180,9 @@ impl Default for ReverbParams {
                 early_late: percent_param("Early/Late", d.early_late, range::UNIT),
                 diffusion: percent_param("Diffusion", d.diffusion, range::UNIT),
                 mod_depth: percent_param("Mod Depth", d.mod_depth, range::UNIT),
-                mod_rate: hz_param("Mod Rate", d.mod_rate_hz, range::MOD_RATE_HZ),
+                mod_rate: hz_param("Mod Rate", d.mod_rate_hz, range::MOD_RATE_HZ)
+                    // Slow rates need the decimals ("0.50 Hz").
+                    .with_value_to_string(Arc::new(|hz| format!("{hz:.2} Hz"))),
             },
             output: OutputParams {
                 width: percent_param("Width", d.width, range::WIDTH),
