@@ -13,8 +13,9 @@ use clack_extensions::latency::{HostLatency, HostLatencyImpl, PluginLatency};
 use clack_extensions::params::{ParamInfoBuffer, PluginParams};
 use clack_extensions::state::PluginState;
 use clack_extensions::thread_check::{HostThreadCheck, HostThreadCheckImpl};
-use clack_host::events::event_types::ParamValueEvent;
+use clack_host::events::event_types::{ParamValueEvent, TransportEvent, TransportFlags};
 use clack_host::prelude::*;
+use clack_host::utils::{BeatTime, SecondsTime};
 use serde::Deserialize;
 use std::cell::Cell;
 use std::ffi::CString;
@@ -38,7 +39,16 @@ pub struct PluginEntryConfig {
     /// the plugin, and how many dB a loud key (0 dBFS noise) at least takes off a quiet main input
     /// (−30 dBFS noise) that the plugin otherwise leaves alone.
     pub sidechain: Option<Sidechain>,
+    /// For plugins with tempo-synced times: settings (id, text) that make an impulse come out
+    /// once, `quarters` quarter notes late at the host tempo (given through the transport).
+    pub tempo_sync: Option<TempoSync>,
     pub param_ids: Vec<String>,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+pub struct TempoSync {
+    pub set: Vec<(String, String)>,
+    pub quarters: f64,
 }
 
 #[derive(Clone, Debug, Deserialize)]
@@ -216,6 +226,8 @@ pub struct Instance {
     output: Vec<Vec<f32>>,
     input_ports: AudioPorts,
     output_ports: AudioPorts,
+    /// The transport given with every block (none until [`Instance::set_transport`]).
+    transport: Option<TransportEvent>,
 }
 
 impl Instance {
@@ -287,6 +299,7 @@ impl Instance {
             output: Vec::new(),
             input_ports,
             output_ports: AudioPorts::with_capacity(2, 1),
+            transport: None,
         }
     }
 
@@ -401,13 +414,40 @@ impl Instance {
                 &input_events,
                 &mut output_events,
                 None,
-                None,
+                self.transport.as_ref(),
             )
             .expect("process succeeds");
         IN_PROCESS.with(|f| f.set(false));
         left.copy_from_slice(&self.output[0][..frames]);
         right.copy_from_slice(&self.output[1][..frames]);
         status
+    }
+
+    /// From now on, every block comes with a playing transport at `bpm` in
+    /// `numerator`/`denominator` time (position 0), as a DAW sends it.
+    pub fn set_transport(&mut self, bpm: f64, numerator: u16, denominator: u16) {
+        let zero = BeatTime::from_int(0);
+        let zero_seconds = SecondsTime::from_int(0);
+        self.transport = Some(TransportEvent {
+            header: Default::default(),
+            flags: TransportFlags::HAS_TEMPO
+                | TransportFlags::HAS_TIME_SIGNATURE
+                | TransportFlags::HAS_BEATS_TIMELINE
+                | TransportFlags::HAS_SECONDS_TIMELINE
+                | TransportFlags::IS_PLAYING,
+            song_pos_beats: zero,
+            song_pos_seconds: zero_seconds,
+            tempo: bpm,
+            tempo_inc: 0.0,
+            loop_start_beats: zero,
+            loop_end_beats: zero,
+            loop_start_seconds: zero_seconds,
+            loop_end_seconds: zero_seconds,
+            bar_start: zero,
+            bar_number: 0,
+            time_signature_numerator: numerator,
+            time_signature_denominator: denominator,
+        });
     }
 
     /// Processes a whole stereo signal in blocks whose sizes cycle through `blocks`; `events` are

@@ -30,6 +30,9 @@ pub struct LatheDelay {
     meters: Arc<Meters>,
     editor_state: Arc<EguiEditorState>,
     repaint: RepaintNotifier,
+    /// Set in `activate`: the first block's settings (which know the host tempo) are taken
+    /// at once, without gliding from the defaults.
+    fresh: bool,
     /// Created in `activate`.
     dsp: Option<Echo>,
 }
@@ -41,6 +44,7 @@ impl Default for LatheDelay {
             meters: Arc::new(Meters::default()),
             editor_state: editor::SIZE.state(),
             repaint: RepaintNotifier::new(),
+            fresh: true,
             dsp: None,
         }
     }
@@ -63,6 +67,7 @@ impl Plugin for LatheDelay {
         self.meters.sample_rate.store(rate, Ordering::Relaxed);
         self.dsp = Some(Echo::new(rate, self.params.settings(Tempo::default())));
         context.set_latency_samples(0);
+        self.fresh = true;
         true
     }
 
@@ -97,6 +102,10 @@ impl Plugin for LatheDelay {
         }
         if *dsp.settings() != settings.clamped() {
             dsp.set_settings(&settings);
+        }
+        if std::mem::take(&mut self.fresh) {
+            // Snaps every glide to the settings (and clears the still-empty lines).
+            dsp.reset();
         }
         let [left, right] = buffer.as_slice() else {
             return ProcessStatus::Error("Lathe Delay needs two channels");

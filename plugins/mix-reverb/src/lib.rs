@@ -27,6 +27,9 @@ pub struct LatheReverb {
     meters: Arc<Meters>,
     editor_state: Arc<EguiEditorState>,
     repaint: RepaintNotifier,
+    /// Set in `activate`: the first block's settings (which know the host tempo) are taken
+    /// at once, without gliding from the defaults.
+    fresh: bool,
     /// Created in `activate`.
     dsp: Option<Reverb>,
 }
@@ -38,6 +41,7 @@ impl Default for LatheReverb {
             meters: Arc::new(Meters::default()),
             editor_state: editor::SIZE.state(),
             repaint: RepaintNotifier::new(),
+            fresh: true,
             dsp: None,
         }
     }
@@ -60,6 +64,7 @@ impl Plugin for LatheReverb {
         self.meters.sample_rate.store(rate, Ordering::Relaxed);
         self.dsp = Some(Reverb::new(rate, self.params.settings(None)));
         context.set_latency_samples(0);
+        self.fresh = true;
         true
     }
 
@@ -81,6 +86,10 @@ impl Plugin for LatheReverb {
         let settings = self.params.settings(context.transport().tempo);
         if *dsp.settings() != settings.clamped() {
             dsp.set_settings(&settings);
+        }
+        if std::mem::take(&mut self.fresh) {
+            // Snaps every glide to the settings (and clears the still-empty lines).
+            dsp.reset();
         }
         let [left, right] = buffer.as_slice() else {
             return ProcessStatus::Error("Lathe Reverb needs two channels");
