@@ -216,7 +216,7 @@ impl Echo {
             mod_depth: smoother(s.mod_depth),
             width: smoother(s.width),
             mix: smoother(if s.bypass { 0.0 } else { s.mix }),
-            output: smoother(crate::db_to_gain(s.output_db)),
+            output: smoother(output_gain(&s)),
             phase: 0.0,
             step: 0.0,
             envelope: 0.0,
@@ -255,7 +255,7 @@ impl Echo {
         self.mod_depth.set_target(s.mod_depth);
         self.width.set_target(s.width);
         self.mix.set_target(if s.bypass { 0.0 } else { s.mix });
-        self.output.set_target(crate::db_to_gain(s.output_db));
+        self.output.set_target(output_gain(&s));
         self.settings = s;
         self.update_filters();
     }
@@ -347,7 +347,11 @@ impl Echo {
             };
             self.envelope = flush(peak + (self.envelope - peak) * coefficient);
             let duck = self.duck.tick();
-            let wet_gain = 1.0 - duck * duck_amount(self.envelope);
+            let wet_gain = if duck > 0.0 {
+                1.0 - duck * duck_amount(self.envelope)
+            } else {
+                1.0
+            };
             let width = self.width.tick();
             let (mid, side) = (
                 0.5 * (echo[0] + echo[1]) * wet_gain,
@@ -419,4 +423,13 @@ fn duck_amount(envelope: f32) -> f32 {
 fn soft_limit(x: f32) -> f32 {
     let k = x / LIMIT_KNEE;
     x / (1.0 + k * k).sqrt()
+}
+
+/// The output gain: the set level, or unity when bypassed (bypass passes the input unchanged).
+fn output_gain(s: &EchoSettings) -> f32 {
+    if s.bypass {
+        1.0
+    } else {
+        crate::db_to_gain(s.output_db)
+    }
 }

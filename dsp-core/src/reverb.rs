@@ -449,7 +449,7 @@ impl Reverb {
             width: smoother(s.width),
             mix: smoother(if s.bypass { 0.0 } else { s.mix }),
             predelay_samples: smoother(ms(s.predelay_ms as f64) as f32),
-            output: smoother(crate::db_to_gain(s.output_db)),
+            output: smoother(output_gain(&s)),
             until_update: 0,
             lines_dirty: false,
         };
@@ -488,7 +488,7 @@ impl Reverb {
         self.width.set_target(s.width);
         self.mix.set_target(if s.bypass { 0.0 } else { s.mix });
         self.predelay_samples.set_target(ms(s.predelay_ms));
-        self.output.set_target(crate::db_to_gain(s.output_db));
+        self.output.set_target(output_gain(&s));
         self.settings = s;
         self.lines_dirty = true;
         self.update_static();
@@ -733,4 +733,13 @@ fn dry(x: f32) -> f32 {
 /// Size 0–1 → delay scale (25%–100%, geometric).
 fn size_scale(size: f32) -> f32 {
     (MIN_SCALE as f32) * (1.0 / MIN_SCALE as f32).powf(size)
+}
+
+/// The output gain: the set level, or unity when bypassed (bypass passes the input unchanged).
+fn output_gain(s: &ReverbSettings) -> f32 {
+    if s.bypass {
+        1.0
+    } else {
+        crate::db_to_gain(s.output_db)
+    }
 }

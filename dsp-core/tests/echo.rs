@@ -283,6 +283,19 @@ fn silence_transparency_blocks_and_nan() {
     run(&mut dry, &mut l, &mut r, 64);
     assert_identical(&l, &input.0, "mix 0 left");
     assert_identical(&r, &input.1, "mix 0 right");
+    // Bypass passes the input unchanged, whatever the output level.
+    let mut bypassed = Echo::new(
+        fs,
+        EchoSettings {
+            bypass: true,
+            output_db: -6.0,
+            ..settings
+        },
+    );
+    let (mut l, mut r) = input.clone();
+    run(&mut bypassed, &mut l, &mut r, 64);
+    assert_identical(&l, &input.0, "bypass left");
+    assert_identical(&r, &input.1, "bypass right");
 
     let process = |block: usize, poison: bool| {
         let mut echo = Echo::new(

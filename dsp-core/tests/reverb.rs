@@ -332,6 +332,19 @@ fn mix_zero_is_transparent_and_blocks_do_not_matter() {
     reverb.process(&mut l, &mut r);
     assert_identical(&l, &input_l, "left");
     assert_identical(&r, &input_r, "right");
+    // Bypass passes the input unchanged, whatever the output level.
+    let mut bypassed = Reverb::new(
+        fs,
+        ReverbSettings {
+            bypass: true,
+            output_db: -6.0,
+            ..Default::default()
+        },
+    );
+    let (mut l, mut r) = (input_l.clone(), input_r.clone());
+    bypassed.process(&mut l, &mut r);
+    assert_identical(&l, &input_l, "bypass left");
+    assert_identical(&r, &input_r, "bypass right");
 
     let run = |block: usize, poison: bool| {
         let mut reverb = Reverb::new(fs, ReverbSettings::default());
