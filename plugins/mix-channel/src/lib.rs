@@ -23,14 +23,6 @@ pub struct Meters {
     pub correlation: AtomicF32,
 }
 
-/// Raises `meter` to the block's peak of `samples`.
-fn raise_peak(meter: &AtomicF32, samples: &[f32]) {
-    let peak = samples.iter().fold(0.0f32, |m, x| m.max(x.abs()));
-    if peak > meter.load(Ordering::Relaxed) {
-        meter.store(peak, Ordering::Relaxed);
-    }
-}
-
 pub struct LatheChannel {
     params: Arc<ChannelParams>,
     meters: Arc<Meters>,
@@ -99,13 +91,13 @@ impl Plugin for LatheChannel {
         };
         let metering = self.editor_state.is_open();
         if metering {
-            raise_peak(&self.meters.input_peak[0], left);
-            raise_peak(&self.meters.input_peak[1], right);
+            lathe_ui::meter::raise_peak(&self.meters.input_peak[0], left);
+            lathe_ui::meter::raise_peak(&self.meters.input_peak[1], right);
         }
         dsp.process(left, right);
         if metering {
-            raise_peak(&self.meters.output_peak[0], left);
-            raise_peak(&self.meters.output_peak[1], right);
+            lathe_ui::meter::raise_peak(&self.meters.output_peak[0], left);
+            lathe_ui::meter::raise_peak(&self.meters.output_peak[1], right);
             for (&l, &r) in left.iter().zip(right.iter()) {
                 correlation.push(l as f64, r as f64);
             }

@@ -112,12 +112,8 @@ impl Plugin for LatheDelay {
         };
         dsp.process(left, right);
         if self.editor_state.is_open() {
-            for (meter, samples) in self.meters.output_peak.iter().zip([&*left, &*right]) {
-                let peak = samples.iter().fold(0.0f32, |m, x| m.max(x.abs()));
-                if peak > meter.load(Ordering::Relaxed) {
-                    meter.store(peak, Ordering::Relaxed);
-                }
-            }
+            lathe_ui::meter::raise_peak(&self.meters.output_peak[0], left);
+            lathe_ui::meter::raise_peak(&self.meters.output_peak[1], right);
             self.repaint.request_repaint();
         }
         match dsp.tail_samples() {

@@ -352,6 +352,15 @@ pub fn reduction_history(
     });
 }
 
+/// Raises `meter` to the block's peak of `samples` (the audio thread's side of a peak meter;
+/// the editor swaps it back to 0 when it reads it).
+pub fn raise_peak(meter: &AtomicF32, samples: &[f32]) {
+    let peak = samples.iter().fold(0.0f32, |m, x| m.max(x.abs()));
+    if peak > meter.load(Ordering::Relaxed) {
+        meter.store(peak, Ordering::Relaxed);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
