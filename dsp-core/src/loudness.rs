@@ -492,6 +492,40 @@ impl LoudnessMeter {
         gain_db(self.sample_peak)
     }
 
+    /// Adds what `other` measured to this meter's programme statistics, as if the two
+    /// programmes had been metered one after the other without the windows spanning the join:
+    /// integrated loudness and loudness range then describe both (an album from its tracks),
+    /// and the maxima and peaks are the larger of the two. The sliding windows are left alone.
+    /// Both meters must run at the same rate with the same channel count.
+    pub fn merge_programme(&mut self, other: &LoudnessMeter) -> Result<(), String> {
+        if other.sample_rate != self.sample_rate || other.channels != self.channels {
+            return Err(format!(
+                "cannot merge a {} Hz {}-channel measurement into a {} Hz {}-channel one",
+                other.sample_rate, other.channels, self.sample_rate, self.channels
+            ));
+        }
+        for (mine, theirs) in [
+            (&mut self.integrated, &other.integrated),
+            (&mut self.range, &other.range),
+        ] {
+            for (a, b) in mine.counts.iter_mut().zip(&theirs.counts) {
+                *a += b;
+            }
+            for (a, b) in mine.energies.iter_mut().zip(&theirs.energies) {
+                *a += b;
+            }
+        }
+        self.max_momentary = self.max_momentary.max(other.max_momentary);
+        self.max_short_term = self.max_short_term.max(other.max_short_term);
+        for (a, b) in self.true_peaks.iter_mut().zip(&other.true_peaks) {
+            *a = a.max(*b);
+        }
+        self.sample_peak = self.sample_peak.max(other.sample_peak);
+        self.steps += other.steps;
+        self.skipped_blocks += other.skipped_blocks;
+        Ok(())
+    }
+
     /// Everything at once.
     pub fn reading(&self) -> LoudnessReading {
         LoudnessReading {

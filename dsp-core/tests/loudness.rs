@@ -407,3 +407,41 @@ fn tech_3341_case_12_momentary() {
         assert!(checked > 150);
     }
 }
+
+/// An album measured from its tracks: Tech 3341 case 5 metered as three separate programmes
+/// (−26 dBFS 20 s, −20 dBFS 20.1 s, −26 dBFS 20 s) and merged reads the case's −23 LUFS
+/// (±0.1 LU), and Tech 3342 case 2 (−33 / −13 dBFS, 60 s each) split the same way reads LRA 20
+/// (±1 LU). Merging meters that differ in rate is refused.
+#[test]
+fn merged_programmes_measure_as_one() {
+    for rate in RATES {
+        let merge = |parts: &[(f64, f64)]| {
+            let mut album = LoudnessMeter::new(rate, 2).unwrap();
+            for &part in parts {
+                let track = meter(rate, &stereo(rate, &[part]), |_, _| {});
+                album.merge_programme(&track).unwrap();
+            }
+            album
+        };
+        let case5 = merge(&[(-26.0, 20.0), (-20.0, 20.1), (-26.0, 20.0)]);
+        assert_within(
+            &format!("merged 3341-5 at {rate}"),
+            case5.integrated(),
+            -23.0,
+            0.1,
+            0.1,
+        );
+        let case2 = merge(&[(-33.0, 60.0), (-13.0, 60.0)]);
+        assert_within(
+            &format!("merged 3342-2 at {rate}"),
+            case2.range(),
+            20.0,
+            1.0,
+            1.0,
+        );
+        assert_within("merged peak", case2.sample_peak_db(), -13.0, 0.01, 0.01);
+    }
+    let mut a = LoudnessMeter::new(44_100, 2).unwrap();
+    let b = LoudnessMeter::new(48_000, 2).unwrap();
+    assert!(a.merge_programme(&b).is_err());
+}
