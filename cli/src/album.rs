@@ -1,0 +1,785 @@
+//! `lathe album`: tracks (files, or stems with their own chains summed first) mastered to a
+//! loudness target per track or for the album as a whole, written as per-track files, one
+//! continuous image with the gaps, a CUE sheet and a report.
+//!
+//! CUE times count 75 frames per second, so every index falls on a frame boundary: a track's
+//! end is padded with silence to the next frame, and gaps are whole frames (rounded up). The
+//! per-track files hold the track alone (INDEX 01 to its end); the image holds everything.
+
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Context, Result};
+use dsp_core::loudness::LoudnessMeter;
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+use toml::Spanned;
+
+use crate::audio::{check_output, Container, OutputBits, Reader, TempFile, Writer};
+use crate::chain::{ChainConfig, PreChain};
+use crate::engine::{self, Fades, FileStream, Measurement, Processed, Resampled, Stream, Sum};
+use crate::master::{self, Finish, Prepared};
+use crate::progress::{Progress, Ticker};
+use crate::target::{self, Target};
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Manifest {
+    album: AlbumSection,
+    #[serde(default)]
+    track: Vec<TrackSection>,
+}
+
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum Level {
+    Lufs(f64),
+    Name(String),
+}
+
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum Bits {
+    Number(u32),
+    Text(String),
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AlbumSection {
+    title: String,
+    performer: String,
+    catalog: Option<Spanned<String>>,
+    /// A named target or LUFS; none: no loudness matching.
+    target: Option<Level>,
+    /// "track" (each track to the target) or "album" (one gain for all: relative loudness kept).
+    #[serde(default = "default_mode")]
+    loudness: String,
+    ceiling: Option<f64>,
+    preset: Option<String>,
+    chain: Option<PathBuf>,
+    rate: Option<u32>,
+    bits: Option<Bits>,
+    /// "wav" or "flac".
+    #[serde(default = "default_format")]
+    format: String,
+    /// Silence before every track but the first, seconds.
+    #[serde(default = "default_gap")]
+    gap: f64,
+    output: Option<PathBuf>,
+}
+
+fn default_mode() -> String {
+    "track".into()
+}
+fn default_format() -> String {
+    "wav".into()
+}
+fn default_gap() -> f64 {
+    2.0
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TrackSection {
+    title: String,
+    performer: Option<String>,
+    isrc: Option<Spanned<String>>,
+    file: Option<PathBuf>,
+    #[serde(default)]
+    stem: Vec<StemSection>,
+    /// Silence before this track, seconds (default: the album's gap; 0 for the first track).
+    pregap: Option<f64>,
+    #[serde(default)]
+    fade_in: f64,
+    #[serde(default)]
+    fade_out: f64,
+    preset: Option<String>,
+    chain: Option<PathBuf>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct StemSection {
+    file: PathBuf,
+    preset: Option<String>,
+    chain: Option<PathBuf>,
+    #[serde(default)]
+    gain: f32,
+}
+
+/// One track, checked and resolved.
+struct Track {
+    number: usize,
+    title: String,
+    performer: String,
+    isrc: Option<String>,
+    sources: Vec<(PathBuf, ChainConfig)>,
+    stems: bool,
+    chain: ChainConfig,
+    pregap: f64,
+    fade_in: f64,
+    fade_out: f64,
+    output: PathBuf,
+}
+
+#[derive(Clone, Copy, PartialEq)]
+enum Mode {
+    Track,
+    Album,
+}
+
+/// Line (1-based) of a byte offset.
+fn line_of(text: &str, offset: usize) -> usize {
+    text[..offset.min(text.len())].matches('\n').count() + 1
+}
+
+/// ISO 3901: country (2 letters), registrant (3 alphanumerics), year (2 digits), designation
+/// (5 digits); hyphens allowed in the manifest and removed.
+pub fn normalise_isrc(text: &str) -> Option<String> {
+    let code: String = text.chars().filter(|c| *c != '-').collect();
+    let code = code.to_ascii_uppercase();
+    let b = code.as_bytes();
+    let valid = b.len() == 12
+        && b[..2].iter().all(u8::is_ascii_uppercase)
+        && b[2..5].iter().all(u8::is_ascii_alphanumeric)
+        && b[5..].iter().all(u8::is_ascii_digit);
+    valid.then_some(code)
+}
+
+fn resolve(base: &Path, path: &Path) -> PathBuf {
+    if path.is_absolute() {
+        path.to_owned()
+    } else {
+        base.join(path)
+    }
+}
+
+fn load_chain(
+    base: &Path,
+    preset: &Option<String>,
+    file: &Option<PathBuf>,
+) -> Result<Option<ChainConfig>> {
+    match (preset, file) {
+        (Some(_), Some(_)) => bail!("give preset or chain, not both"),
+        (Some(name), None) => Ok(Some(ChainConfig::preset(name)?)),
+        (None, Some(path)) => Ok(Some(ChainConfig::load(&resolve(base, path))?)),
+        (None, None) => Ok(None),
+    }
+}
+
+fn safe_name(text: &str) -> String {
+    text.chars()
+        .map(|c| {
+            if "/\\:*?\"<>|".contains(c) || c.is_control() {
+                '_'
+            } else {
+                c
+            }
+        })
+        .collect::<String>()
+        .trim()
+        .to_owned()
+}
+
+fn cue_text(text: &str) -> String {
+    text.replace('"', "'")
+}
+
+/// `mm:ss:ff` of a frame-aligned sample position.
+fn cue_time(sample: u64, samples_per_frame: u64) -> String {
+    let frames = sample / samples_per_frame;
+    format!(
+        "{:02}:{:02}:{:02}",
+        frames / 75 / 60,
+        frames / 75 % 60,
+        frames % 75
+    )
+}
+
+#[derive(Serialize)]
+struct TrackReport {
+    number: usize,
+    title: String,
+    performer: String,
+    isrc: Option<String>,
+    file: PathBuf,
+    /// Positions in the image, samples and CUE time.
+    pregap_sample: Option<u64>,
+    start_sample: u64,
+    start: String,
+    frames: u64,
+    gain_db: f64,
+    #[serde(flatten)]
+    measurement: Measurement,
+}
+
+#[derive(Serialize)]
+struct AlbumReport {
+    title: String,
+    performer: String,
+    catalog: Option<String>,
+    target_lufs: Option<f64>,
+    loudness: &'static str,
+    ceiling_dbtp: f64,
+    sample_rate: u32,
+    bits: &'static str,
+    image: PathBuf,
+    cue: PathBuf,
+    album: Measurement,
+    tracks: Vec<TrackReport>,
+}
+
+pub fn run(manifest_path: &Path, output: Option<PathBuf>, force: bool, quiet: bool) -> Result<()> {
+    let text = std::fs::read_to_string(manifest_path)
+        .with_context(|| format!("{}: cannot read the manifest", manifest_path.display()))?;
+    let origin = manifest_path.display();
+    let manifest: Manifest =
+        toml::from_str(&text).map_err(|e| anyhow::anyhow!("{origin}: invalid manifest: {e}"))?;
+    let base = manifest_path.parent().unwrap_or(Path::new(".")).to_owned();
+    let album = &manifest.album;
+    let invalid = |span: std::ops::Range<usize>, message: String| {
+        anyhow::anyhow!("{origin}: line {}: {message}", line_of(&text, span.start))
+    };
+
+    // Album settings.
+    let catalog = match &album.catalog {
+        Some(c) => {
+            let digits = c.get_ref().trim();
+            if digits.len() != 13 || !digits.bytes().all(|b| b.is_ascii_digit()) {
+                return Err(invalid(
+                    c.span(),
+                    format!("catalog '{digits}' must be 13 digits (UPC/EAN)"),
+                ));
+            }
+            Some(digits.to_owned())
+        }
+        None => None,
+    };
+    let target = match &album.target {
+        None => None,
+        Some(Level::Lufs(lufs)) => Some(Target::parse(&lufs.to_string())?),
+        Some(Level::Name(name)) if name == "none" => None,
+        Some(Level::Name(name)) => Some(Target::parse(name)?),
+    };
+    let mode = match album.loudness.as_str() {
+        "track" => Mode::Track,
+        "album" => Mode::Album,
+        other => bail!("{origin}: loudness = '{other}': use track or album"),
+    };
+    let album_chain = load_chain(&base, &album.preset, &album.chain)
+        .with_context(|| format!("{origin}: [album]"))?
+        .unwrap_or(ChainConfig::preset("clean")?);
+    let container = match album.format.as_str() {
+        "wav" => Container::Wav,
+        "flac" => Container::Flac,
+        other => bail!("{origin}: format = '{other}': use wav or flac"),
+    };
+    if !(0.0..=60.0).contains(&album.gap) {
+        bail!("{origin}: gap = {} s is outside 0..60 s", album.gap);
+    }
+    if manifest.track.is_empty() {
+        bail!("{origin}: the manifest has no [[track]]");
+    }
+    let out_dir = match output {
+        Some(dir) => dir,
+        None => resolve(&base, album.output.as_deref().unwrap_or(Path::new("."))),
+    };
+
+    // Tracks.
+    let mut tracks = Vec::new();
+    for (index, t) in manifest.track.iter().enumerate() {
+        let number = index + 1;
+        let context = || format!("{origin}: track {number} ('{}')", t.title);
+        let isrc = match &t.isrc {
+            Some(code) => Some(normalise_isrc(code.get_ref()).ok_or_else(|| {
+                invalid(
+                    code.span(),
+                    format!(
+                        "ISRC '{}' is not 12 characters of the form CC-XXX-YY-NNNNN (country, registrant, year, designation)",
+                        code.get_ref()
+                    ),
+                )
+            })?),
+            None => None,
+        };
+        let chain = load_chain(&base, &t.preset, &t.chain)
+            .with_context(context)?
+            .unwrap_or_else(|| album_chain.clone());
+        let sources = match (&t.file, t.stem.is_empty()) {
+            (Some(file), true) => vec![(resolve(&base, file), ChainConfig::default())],
+            (None, false) => {
+                let mut stems = Vec::new();
+                for stem in &t.stem {
+                    let mut config = load_chain(&base, &stem.preset, &stem.chain)
+                        .with_context(context)?
+                        .unwrap_or_default();
+                    if config.limiter.is_some() || config.dither.is_some() {
+                        bail!("{}: a stem chain cannot limit or dither; the track's chain does that to the sum", context());
+                    }
+                    config.gain += stem.gain;
+                    config.validate().with_context(context)?;
+                    stems.push((resolve(&base, &stem.file), config));
+                }
+                stems
+            }
+            (Some(_), false) => bail!("{}: give file or [[track.stem]], not both", context()),
+            (None, true) => bail!("{}: needs a file or [[track.stem]] entries", context()),
+        };
+        let pregap = t.pregap.unwrap_or(if index == 0 { 0.0 } else { album.gap });
+        for (what, seconds) in [
+            ("pregap", pregap),
+            ("fade_in", t.fade_in),
+            ("fade_out", t.fade_out),
+        ] {
+            if !(0.0..=60.0).contains(&seconds) {
+                bail!("{}: {what} = {seconds} s is outside 0..60 s", context());
+            }
+        }
+        let name = format!(
+            "{number:02} - {}.{}",
+            safe_name(&t.title),
+            container.extension()
+        );
+        tracks.push(Track {
+            number,
+            title: t.title.clone(),
+            performer: t
+                .performer
+                .clone()
+                .unwrap_or_else(|| album.performer.clone()),
+            isrc,
+            stems: sources.len() > 1 || !t.stem.is_empty(),
+            sources,
+            chain,
+            pregap,
+            fade_in: t.fade_in,
+            fade_out: t.fade_out,
+            output: out_dir.join(name),
+        });
+    }
+
+    // Every source must open; stems of one track must share a rate.
+    let mut first_info = None;
+    for track in &tracks {
+        let mut rates = Vec::new();
+        for (path, _) in &track.sources {
+            let reader = Reader::open(path)?;
+            let info = reader.info().clone();
+            if info.channels > 2 {
+                bail!(
+                    "{}: has {} channels; albums take mono or stereo files",
+                    path.display(),
+                    info.channels
+                );
+            }
+            rates.push((path.clone(), info.sample_rate));
+            first_info.get_or_insert(info);
+        }
+        if let Some((first, rate)) = rates.first() {
+            if let Some((other, other_rate)) = rates.iter().find(|r| r.1 != *rate) {
+                bail!(
+                    "track {} ('{}'): mismatched sample rates among stems: {} is {rate} Hz but {} is {other_rate} Hz",
+                    track.number,
+                    track.title,
+                    first.display(),
+                    other.display()
+                );
+            }
+        }
+    }
+    let first_info = first_info.expect("at least one track");
+    let rate = album.rate.unwrap_or(first_info.sample_rate);
+    if !(engine::RATES.0..=engine::RATES.1).contains(&rate) {
+        bail!(
+            "{origin}: rate = {rate} is outside {}–{} Hz",
+            engine::RATES.0,
+            engine::RATES.1
+        );
+    }
+    if !rate.is_multiple_of(75) {
+        bail!("{origin}: CUE sheets count 75 frames per second and {rate} Hz has no whole number of samples per frame; set rate to 44100 or 48000");
+    }
+    let samples_per_frame = (rate / 75) as u64;
+    let bits = match &album.bits {
+        Some(Bits::Number(n)) => OutputBits::parse(&n.to_string())?,
+        Some(Bits::Text(t)) => OutputBits::parse(t)?,
+        None => master::default_bits(first_info.bits),
+    };
+    if container == Container::Flac && bits == OutputBits::Float32 {
+        bail!("{origin}: FLAC holds integer samples only; use bits = 16 or 24");
+    }
+    let ceiling = master::ceiling(album.ceiling, target, &album_chain);
+    if !(-12.0..=0.0).contains(&ceiling) {
+        bail!("{origin}: ceiling {ceiling} dBTP is outside −12..0 dBTP");
+    }
+
+    // Outputs.
+    if !out_dir.exists() {
+        std::fs::create_dir_all(&out_dir).with_context(|| {
+            format!("{}: cannot create the output directory", out_dir.display())
+        })?;
+    }
+    let image = out_dir.join(format!("album.{}", container.extension()));
+    let cue = out_dir.join("album.cue");
+    let report_md = out_dir.join("report.md");
+    let report_json = out_dir.join("report.json");
+    let inputs: Vec<&Path> = tracks
+        .iter()
+        .flat_map(|t| t.sources.iter().map(|s| s.0.as_path()))
+        .chain([manifest_path])
+        .collect();
+    for path in tracks
+        .iter()
+        .map(|t| &t.output)
+        .chain([&image, &cue, &report_md, &report_json])
+    {
+        check_output(path, &inputs, force)?;
+    }
+
+    // Each track's pre-limiter signal, in parallel.
+    let progress = Progress::new(quiet);
+    let mut work: Vec<(Prepared, Ticker)> = tracks
+        .par_iter()
+        .map(|track| prepare_track(track, rate, &out_dir, &progress))
+        .collect::<Result<_>>()?;
+
+    // Gains.
+    let finishes: Vec<Finish<'_>> = tracks
+        .iter()
+        .map(|t| Finish {
+            config: &t.chain,
+            ceiling,
+            fades: Fades {
+                fade_in: (t.fade_in * rate as f64).round() as u64,
+                fade_out: (t.fade_out * rate as f64).round() as u64,
+                total: 0,
+            },
+        })
+        .collect();
+    let gains: Vec<f64> = match (target, mode) {
+        (None, _) => vec![0.0; tracks.len()],
+        (Some(target), Mode::Track) => work
+            .par_iter_mut()
+            .zip(&finishes)
+            .map(|((prepared, ticker), finish)| {
+                master::gain_for(Some(target), finish, prepared, ticker).map(|g| g.0)
+            })
+            .collect::<Result<_>>()?,
+        (Some(target), Mode::Album) => {
+            if finishes.iter().any(|f| f.config.limiter.is_none()) {
+                bail!("{origin}: album loudness matching needs a limiter in every track's chain");
+            }
+            let mut unlimited = LoudnessMeter::new(rate, 2).map_err(anyhow::Error::msg)?;
+            for (prepared, _) in &work {
+                unlimited
+                    .merge_programme(&prepared.pre)
+                    .map_err(anyhow::Error::msg)?;
+            }
+            let found = target::find_gain(unlimited.integrated(), target.lufs, |gain| {
+                let meters: Vec<LoudnessMeter> = work
+                    .par_iter_mut()
+                    .zip(&finishes)
+                    .map(|((prepared, ticker), finish)| {
+                        ticker.stage(&format!("search {gain:+.1} dB"));
+                        finish.measure(prepared, gain)
+                    })
+                    .collect::<Result<_>>()?;
+                let mut album = LoudnessMeter::new(rate, 2).map_err(anyhow::Error::msg)?;
+                for meter in &meters {
+                    album.merge_programme(meter).map_err(anyhow::Error::msg)?;
+                }
+                Ok(album.integrated())
+            })
+            .with_context(|| format!("{origin}: album loudness"))?;
+            vec![found.gain_db; tracks.len()]
+        }
+    };
+
+    // Per-track files, in parallel.
+    let written: Vec<(LoudnessMeter, u64)> = work
+        .par_iter_mut()
+        .zip(&finishes)
+        .zip(&tracks)
+        .zip(&gains)
+        .map(|((((prepared, ticker), finish), track), &gain)| {
+            let (written, _, _) = master::write_verified(
+                &track.output,
+                finish.config,
+                ceiling,
+                finish.fades,
+                None,
+                Some(gain),
+                prepared,
+                bits,
+                2,
+                track.number as u64,
+                ticker,
+            )?;
+            ticker.bar.finish_and_clear();
+            Ok((written.meter, prepared.cache.frames()))
+        })
+        .collect::<Result<_>>()?;
+    drop(work);
+
+    // The image: gaps and tracks in order, every index on a CUE frame.
+    let mut image_writer = Writer::create(&image, rate, 2, bits)?;
+    let mut image_meter = LoudnessMeter::new(rate, 2).map_err(anyhow::Error::msg)?;
+    let mut position = 0u64;
+    let mut reports = Vec::new();
+    let zeros = vec![0.0f32; engine::BLOCK];
+    let silence = |writer: &mut Writer, meter: &mut LoudnessMeter, frames: u64| -> Result<()> {
+        let mut left = frames;
+        while left > 0 {
+            let n = (left as usize).min(engine::BLOCK);
+            meter.process(&[&zeros[..n], &zeros[..n]]);
+            writer.write(&[&zeros[..n], &zeros[..n]])?;
+            left -= n as u64;
+        }
+        Ok(())
+    };
+    for ((track, (meter, frames)), &gain) in tracks.iter().zip(&written).zip(&gains) {
+        let gap = ((track.pregap * rate as f64).round() as u64).div_ceil(samples_per_frame)
+            * samples_per_frame;
+        let pregap_sample = (gap > 0).then_some(position);
+        silence(&mut image_writer, &mut image_meter, gap)?;
+        position += gap;
+        let start = position;
+        let copied = copy_into(&track.output, &mut image_writer, &mut image_meter)?;
+        if copied != *frames {
+            bail!(
+                "{}: read back {copied} frames, wrote {frames}",
+                track.output.display()
+            );
+        }
+        position += copied;
+        let pad = position.div_ceil(samples_per_frame) * samples_per_frame - position;
+        silence(&mut image_writer, &mut image_meter, pad)?;
+        position += pad;
+        reports.push(TrackReport {
+            number: track.number,
+            title: track.title.clone(),
+            performer: track.performer.clone(),
+            isrc: track.isrc.clone(),
+            file: track.output.clone(),
+            pregap_sample,
+            start_sample: start,
+            start: cue_time(start, samples_per_frame),
+            frames: *frames,
+            gain_db: (gain * 100.0).round() / 100.0,
+            measurement: Measurement::of(meter, *frames),
+        });
+    }
+    let image_frames = image_writer.frames();
+    image_writer.finish()?;
+
+    let report = AlbumReport {
+        title: album.title.clone(),
+        performer: album.performer.clone(),
+        catalog,
+        target_lufs: target.map(|t| t.lufs),
+        loudness: if mode == Mode::Album {
+            "album"
+        } else {
+            "track"
+        },
+        ceiling_dbtp: ceiling,
+        sample_rate: rate,
+        bits: bits.label(),
+        image: image.clone(),
+        cue: cue.clone(),
+        album: Measurement::of(&image_meter, image_frames),
+        tracks: reports,
+    };
+    write_text(&cue, &cue_sheet(&report, &tracks, samples_per_frame))?;
+    write_text(
+        &report_json,
+        &(serde_json::to_string_pretty(&report)? + "\n"),
+    )?;
+    let markdown = markdown(&report, tracks.iter().any(|t| t.stems));
+    write_text(&report_md, &markdown)?;
+    if !quiet {
+        print!("{markdown}");
+    }
+    Ok(())
+}
+
+fn prepare_track(
+    track: &Track,
+    rate: u32,
+    dir: &Path,
+    progress: &Progress,
+) -> Result<(Prepared, Ticker)> {
+    let mut parts: Vec<Box<dyn Stream + Send>> = Vec::new();
+    let mut seconds = 0.0f64;
+    for (path, config) in &track.sources {
+        let file = FileStream::open(path, false)?;
+        let info = file.reader().info().clone();
+        seconds = seconds.max(info.frames.unwrap_or(0) as f64 / info.sample_rate as f64);
+        let pre = PreChain::new(config, info.sample_rate as f32)?;
+        if pre.is_identity() {
+            parts.push(Box::new(file));
+        } else {
+            parts.push(Box::new(Processed::new(file, pre)));
+        }
+    }
+    let source: Box<dyn Stream + Send> = if parts.len() == 1 {
+        parts.pop().expect("one part")
+    } else {
+        Box::new(Sum::new(parts))
+    };
+    let mut source: Box<dyn Stream + Send> = if source.rate() == rate {
+        source
+    } else {
+        Box::new(Resampled::new(source, rate)?)
+    };
+    let name = format!("{:02} {}", track.number, track.title);
+    let mut ticker = Ticker::new(progress.bar(&name, seconds), rate);
+    ticker.stage(if track.stems { "sum stems" } else { "analyse" });
+    let prepared = master::prepare(&mut source, &track.chain, dir, &mut ticker)
+        .with_context(|| format!("track {} ('{}')", track.number, track.title))?;
+    Ok((prepared, ticker))
+}
+
+/// Appends a written track file to the image, returning its frames.
+fn copy_into(path: &Path, writer: &mut Writer, meter: &mut LoudnessMeter) -> Result<u64> {
+    let mut reader = Reader::open(path)?;
+    let mut buffers = vec![vec![0.0; engine::BLOCK]; 2];
+    let mut frames = 0;
+    loop {
+        let n = reader.read(&mut buffers, engine::BLOCK)?;
+        if n == 0 {
+            return Ok(frames);
+        }
+        let (l, r) = (&buffers[0][..n], &buffers[1][..n]);
+        meter.process(&[l, r]);
+        writer.write(&[l, r])?;
+        frames += n as u64;
+    }
+}
+
+fn write_text(path: &Path, text: &str) -> Result<()> {
+    use std::io::Write;
+    let (temp, mut file) = TempFile::create(path)?;
+    file.write_all(text.as_bytes())
+        .and_then(|_| file.sync_all())
+        .with_context(|| format!("{}: write failed", path.display()))?;
+    temp.commit()
+}
+
+fn cue_sheet(report: &AlbumReport, tracks: &[Track], samples_per_frame: u64) -> String {
+    let mut cue = String::new();
+    let _ = writeln!(cue, "REM COMMENT \"lathe {}\"", env!("CARGO_PKG_VERSION"));
+    if let Some(catalog) = &report.catalog {
+        let _ = writeln!(cue, "CATALOG {catalog}");
+    }
+    let _ = writeln!(cue, "PERFORMER \"{}\"", cue_text(&report.performer));
+    let _ = writeln!(cue, "TITLE \"{}\"", cue_text(&report.title));
+    let image_name = report
+        .image
+        .file_name()
+        .unwrap_or_default()
+        .to_string_lossy();
+    let _ = writeln!(cue, "FILE \"{}\" WAVE", cue_text(&image_name));
+    for (t, track) in report.tracks.iter().zip(tracks) {
+        let _ = writeln!(cue, "  TRACK {:02} AUDIO", t.number);
+        let _ = writeln!(cue, "    TITLE \"{}\"", cue_text(&track.title));
+        let _ = writeln!(cue, "    PERFORMER \"{}\"", cue_text(&track.performer));
+        if let Some(isrc) = &t.isrc {
+            let _ = writeln!(cue, "    ISRC {isrc}");
+        }
+        if let Some(pregap) = t.pregap_sample {
+            let _ = writeln!(cue, "    INDEX 00 {}", cue_time(pregap, samples_per_frame));
+        }
+        let _ = writeln!(
+            cue,
+            "    INDEX 01 {}",
+            cue_time(t.start_sample, samples_per_frame)
+        );
+    }
+    cue
+}
+
+fn markdown(report: &AlbumReport, stems: bool) -> String {
+    let show = engine::show;
+    let mut md = String::new();
+    let _ = writeln!(md, "# {} — {}\n", report.title, report.performer);
+    let target = report
+        .target_lufs
+        .map_or("no loudness matching".to_owned(), |t| {
+            format!("target {t:.1} LUFS ({} loudness)", report.loudness)
+        });
+    let _ = writeln!(
+        md,
+        "{target}, ceiling {:.1} dBTP, {} Hz {}{}.\n",
+        report.ceiling_dbtp,
+        report.sample_rate,
+        report.bits,
+        if stems { ", stem mastered" } else { "" }
+    );
+    let a = &report.album;
+    let _ = writeln!(
+        md,
+        "Album image: integrated {} LUFS, LRA {:.1} LU, true peak {} dBTP, {:.1} s.\n",
+        show(a.integrated),
+        a.range,
+        show(a.true_peak),
+        a.seconds
+    );
+    let _ = writeln!(
+        md,
+        "| # | title | ISRC | start | length s | gain dB | I LUFS | LRA LU | TP dBTP | PLR LU |"
+    );
+    let _ = writeln!(md, "|---|---|---|---|---|---|---|---|---|---|");
+    for t in &report.tracks {
+        let m = &t.measurement;
+        let _ = writeln!(
+            md,
+            "| {} | {} | {} | {} | {:.1} | {:+.2} | {} | {:.1} | {} | {} |",
+            t.number,
+            t.title,
+            t.isrc.as_deref().unwrap_or("–"),
+            t.start,
+            m.seconds,
+            t.gain_db,
+            show(m.integrated),
+            m.range,
+            show(m.true_peak),
+            show(m.plr)
+        );
+    }
+    md
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn isrc_format() {
+        assert_eq!(
+            normalise_isrc("US-S1Z-99-00001").as_deref(),
+            Some("USS1Z9900001")
+        );
+        assert_eq!(
+            normalise_isrc("gbayE2400123").as_deref(),
+            Some("GBAYE2400123")
+        );
+        for bad in [
+            "US-S1Z-99-0001",
+            "1SS1Z9900001",
+            "USS1Z9A00001",
+            "USS1Z99000012",
+            "",
+        ] {
+            assert!(normalise_isrc(bad).is_none(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn cue_times_are_frames() {
+        assert_eq!(cue_time(0, 588), "00:00:00");
+        assert_eq!(cue_time(588 * 74, 588), "00:00:74");
+        assert_eq!(cue_time(44_100 * 61 + 588 * 3, 588), "01:01:03");
+    }
+}

@@ -1,0 +1,648 @@
+//! Reading any supported file as a stream of planar `f32` blocks, and writing WAV or FLAC through
+//! a temporary file that only replaces the destination once it is complete.
+
+use std::fs::File;
+use std::io::{BufWriter, Seek, SeekFrom, Write};
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Context, Result};
+use symphonia::core::codecs::audio::{AudioDecoder, AudioDecoderOptions};
+use symphonia::core::codecs::CodecParameters;
+use symphonia::core::errors::Error as SymphoniaError;
+use symphonia::core::formats::probe::Hint;
+use symphonia::core::formats::{FormatOptions, FormatReader, TrackType};
+use symphonia::core::io::MediaSourceStream;
+use symphonia::core::meta::MetadataOptions;
+
+/// What a file holds.
+#[derive(Clone, Debug)]
+pub struct AudioInfo {
+    pub sample_rate: u32,
+    pub channels: usize,
+    /// Frames the container announces (exact for WAV, AIFF and FLAC).
+    pub frames: Option<u64>,
+    pub bits: Option<u32>,
+    /// Lossless containers announce an exact length; a shorter stream is truncated.
+    pub exact_length: bool,
+}
+
+/// A file being decoded block by block.
+pub struct Reader {
+    path: PathBuf,
+    format: Box<dyn FormatReader>,
+    decoder: Box<dyn AudioDecoder>,
+    track_id: u32,
+    info: AudioInfo,
+    /// Decoded frames not yet handed out, per channel, from `pending_start`.
+    pending: Vec<Vec<f32>>,
+    pending_start: usize,
+    decoded: u64,
+    finished: bool,
+}
+
+impl Reader {
+    pub fn open(path: &Path) -> Result<Self> {
+        let file = File::open(path).with_context(|| format!("{}: cannot open", path.display()))?;
+        if file.metadata().map(|m| m.is_dir()).unwrap_or(false) {
+            bail!("{}: is a directory, not an audio file", path.display());
+        }
+        let stream = MediaSourceStream::new(Box::new(file), Default::default());
+        let mut hint = Hint::new();
+        if let Some(extension) = path.extension().and_then(|e| e.to_str()) {
+            hint.with_extension(extension);
+        }
+        // Gapless decoding (encoder delay and padding removed) is the decoder default.
+        let options = FormatOptions::default();
+        let format = symphonia::default::get_probe()
+            .probe(&hint, stream, options, MetadataOptions::default())
+            .map_err(|e| {
+                anyhow::anyhow!(
+                    "{}: not a readable audio file (WAV, AIFF, FLAC or MP3): {}",
+                    path.display(),
+                    describe(&e)
+                )
+            })?;
+        let track = format
+            .default_track(TrackType::Audio)
+            .with_context(|| format!("{}: the file has no audio track", path.display()))?;
+        let params = match &track.codec_params {
+            Some(CodecParameters::Audio(params)) => params.clone(),
+            _ => bail!(
+                "{}: the audio track has no codec parameters",
+                path.display()
+            ),
+        };
+        let sample_rate = params
+            .sample_rate
+            .with_context(|| format!("{}: the sample rate is unknown", path.display()))?;
+        let channels = params
+            .channels
+            .as_ref()
+            .map(|c| c.count())
+            .with_context(|| format!("{}: the channel count is unknown", path.display()))?;
+        if channels == 0 {
+            bail!("{}: the file has no channels", path.display());
+        }
+        let lossy = params.codec == symphonia::core::codecs::audio::well_known::CODEC_ID_MP3;
+        let info = AudioInfo {
+            sample_rate,
+            channels,
+            frames: track.num_frames,
+            bits: params.bits_per_sample,
+            exact_length: !lossy,
+        };
+        let track_id = track.id;
+        let decoder = symphonia::default::get_codecs()
+            .make_audio_decoder(&params, &AudioDecoderOptions::default())
+            .map_err(|e| {
+                anyhow::anyhow!(
+                    "{}: unsupported audio codec: {}",
+                    path.display(),
+                    describe(&e)
+                )
+            })?;
+        Ok(Self {
+            path: path.to_owned(),
+            format,
+            decoder,
+            track_id,
+            info,
+            pending: vec![Vec::new(); channels],
+            pending_start: 0,
+            decoded: 0,
+            finished: false,
+        })
+    }
+
+    pub fn info(&self) -> &AudioInfo {
+        &self.info
+    }
+
+    /// Fills `out[c][..n]` with the next frames (at most `max`) and returns `n`; 0 at the end.
+    /// `out` must have one buffer per channel, each at least `max` long.
+    pub fn read(&mut self, out: &mut [Vec<f32>], max: usize) -> Result<usize> {
+        let mut filled = 0;
+        while filled < max {
+            let available = self.pending[0].len() - self.pending_start;
+            if available == 0 {
+                if !self.decode_next()? {
+                    break;
+                }
+                continue;
+            }
+            let n = available.min(max - filled);
+            for (dst, src) in out.iter_mut().zip(&self.pending) {
+                dst[filled..filled + n]
+                    .copy_from_slice(&src[self.pending_start..self.pending_start + n]);
+            }
+            self.pending_start += n;
+            filled += n;
+        }
+        Ok(filled)
+    }
+
+    /// Decodes the next packet into `pending`; false at the end of the stream.
+    fn decode_next(&mut self) -> Result<bool> {
+        if self.finished {
+            return Ok(false);
+        }
+        loop {
+            let packet = match self.format.next_packet() {
+                Ok(Some(packet)) => packet,
+                Ok(None) => return self.finish(),
+                Err(SymphoniaError::IoError(e))
+                    if e.kind() == std::io::ErrorKind::UnexpectedEof =>
+                {
+                    return self.finish()
+                }
+                Err(e) => bail!(
+                    "{}: unreadable audio: {}",
+                    self.path.display(),
+                    describe(&e)
+                ),
+            };
+            if packet.track_id != self.track_id {
+                continue;
+            }
+            match self.decoder.decode(&packet) {
+                Ok(buffer) => {
+                    if buffer.frames() == 0 {
+                        continue;
+                    }
+                    buffer.copy_to_vecs_planar::<f32>(&mut self.pending);
+                    self.pending_start = 0;
+                    self.decoded += buffer.frames() as u64;
+                    return Ok(true);
+                }
+                Err(SymphoniaError::DecodeError(e)) if !self.info.exact_length => {
+                    // A damaged MP3 frame is skipped, as players do.
+                    let _ = e;
+                    continue;
+                }
+                Err(e) => bail!(
+                    "{}: unreadable audio: {}",
+                    self.path.display(),
+                    describe(&e)
+                ),
+            }
+        }
+    }
+
+    fn finish(&mut self) -> Result<bool> {
+        self.finished = true;
+        if let (true, Some(expected)) = (self.info.exact_length, self.info.frames) {
+            if self.decoded < expected {
+                bail!(
+                    "{}: truncated audio: the header announces {} frames but only {} could be read",
+                    self.path.display(),
+                    expected,
+                    self.decoded
+                );
+            }
+        }
+        Ok(false)
+    }
+}
+
+fn describe(error: &SymphoniaError) -> String {
+    match error {
+        SymphoniaError::Unsupported(what) => format!("unsupported ({what})"),
+        other => other.to_string(),
+    }
+}
+
+/// Sample format of a written file.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OutputBits {
+    Int16,
+    Int24,
+    Float32,
+}
+
+impl OutputBits {
+    pub fn parse(text: &str) -> Result<Self> {
+        match text.trim().to_ascii_lowercase().as_str() {
+            "16" => Ok(Self::Int16),
+            "24" => Ok(Self::Int24),
+            "32f" | "32" | "float" => Ok(Self::Float32),
+            other => bail!("unsupported bit depth '{other}': use 16, 24 or 32f"),
+        }
+    }
+
+    /// Integer word length, if integer.
+    pub fn integer_bits(self) -> Option<u32> {
+        match self {
+            Self::Int16 => Some(16),
+            Self::Int24 => Some(24),
+            Self::Float32 => None,
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Int16 => "16-bit",
+            Self::Int24 => "24-bit",
+            Self::Float32 => "32-bit float",
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Container {
+    Wav,
+    Flac,
+}
+
+impl Container {
+    pub fn for_path(path: &Path) -> Result<Self> {
+        match path
+            .extension()
+            .and_then(|e| e.to_str())
+            .map(|e| e.to_ascii_lowercase())
+            .as_deref()
+        {
+            Some("wav") | Some("wave") => Ok(Self::Wav),
+            Some("flac") => Ok(Self::Flac),
+            _ => bail!(
+                "{}: cannot write this format; name the output .wav or .flac",
+                path.display()
+            ),
+        }
+    }
+
+    pub fn extension(self) -> &'static str {
+        match self {
+            Self::Wav => "wav",
+            Self::Flac => "flac",
+        }
+    }
+}
+
+/// Refuses to write `output` over any of `inputs`, or over an existing file without `force`.
+pub fn check_output(output: &Path, inputs: &[&Path], force: bool) -> Result<()> {
+    let resolved = resolve(output);
+    for input in inputs {
+        if resolve(input) == resolved {
+            bail!(
+                "{}: is an input; Lathe never overwrites its inputs",
+                output.display()
+            );
+        }
+    }
+    if output.exists() && !force {
+        bail!(
+            "{}: already exists; pass --force to replace it",
+            output.display()
+        );
+    }
+    if let Some(parent) = output.parent().filter(|p| !p.as_os_str().is_empty()) {
+        if !parent.is_dir() {
+            bail!("{}: the directory does not exist", parent.display());
+        }
+    }
+    Ok(())
+}
+
+/// The absolute, symlink-resolved form of a path that may not exist yet.
+fn resolve(path: &Path) -> PathBuf {
+    if let Ok(canonical) = path.canonicalize() {
+        return canonical;
+    }
+    let parent = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    match (parent.canonicalize(), path.file_name()) {
+        (Ok(dir), Some(name)) => dir.join(name),
+        _ => path.to_owned(),
+    }
+}
+
+/// A file that appears under its final name only when `commit` succeeds; dropped uncommitted,
+/// it removes itself.
+pub struct TempFile {
+    temp: PathBuf,
+    target: PathBuf,
+    committed: bool,
+}
+
+impl TempFile {
+    pub fn create(target: &Path) -> Result<(Self, File)> {
+        let name = target
+            .file_name()
+            .with_context(|| format!("{}: not a file name", target.display()))?
+            .to_string_lossy();
+        let temp = target.with_file_name(format!(".{name}.lathe-{}.part", std::process::id()));
+        let file = File::create(&temp)
+            .with_context(|| format!("{}: cannot create the output", target.display()))?;
+        Ok((
+            Self {
+                temp,
+                target: target.to_owned(),
+                committed: false,
+            },
+            file,
+        ))
+    }
+
+    pub fn commit(mut self) -> Result<()> {
+        std::fs::rename(&self.temp, &self.target).with_context(|| {
+            format!(
+                "{}: cannot move the output into place",
+                self.target.display()
+            )
+        })?;
+        self.committed = true;
+        Ok(())
+    }
+}
+
+impl Drop for TempFile {
+    fn drop(&mut self) {
+        if !self.committed {
+            let _ = std::fs::remove_file(&self.temp);
+        }
+    }
+}
+
+/// Writes an already-quantised planar stream as WAV or FLAC.
+pub struct Writer {
+    temp: TempFile,
+    sink: Sink,
+    channels: usize,
+    bits: OutputBits,
+    frames: u64,
+    interleaved: Vec<i32>,
+}
+
+enum Sink {
+    Wav(hound::WavWriter<BufWriter<File>>),
+    Flac(Box<FlacSink>),
+}
+
+impl Writer {
+    pub fn create(
+        path: &Path,
+        sample_rate: u32,
+        channels: usize,
+        bits: OutputBits,
+    ) -> Result<Self> {
+        let container = Container::for_path(path)?;
+        if container == Container::Flac && bits == OutputBits::Float32 {
+            bail!(
+                "{}: FLAC holds integer samples only; use --bits 16 or 24",
+                path.display()
+            );
+        }
+        let (temp, file) = TempFile::create(path)?;
+        let sink = match container {
+            Container::Wav => {
+                let spec = hound::WavSpec {
+                    channels: channels as u16,
+                    sample_rate,
+                    bits_per_sample: match bits {
+                        OutputBits::Int16 => 16,
+                        OutputBits::Int24 => 24,
+                        OutputBits::Float32 => 32,
+                    },
+                    sample_format: if bits == OutputBits::Float32 {
+                        hound::SampleFormat::Float
+                    } else {
+                        hound::SampleFormat::Int
+                    },
+                };
+                let writer = hound::WavWriter::new(BufWriter::new(file), spec)
+                    .with_context(|| format!("{}: cannot write", path.display()))?;
+                Sink::Wav(writer)
+            }
+            Container::Flac => Sink::Flac(Box::new(FlacSink::new(
+                file,
+                sample_rate,
+                channels,
+                bits.integer_bits().unwrap_or(24) as usize,
+                path,
+            )?)),
+        };
+        Ok(Self {
+            temp,
+            sink,
+            channels,
+            bits,
+            frames: 0,
+            interleaved: Vec::new(),
+        })
+    }
+
+    /// Appends frames. Integer formats expect samples on their quantisation grid (the dither's
+    /// output); anything else is rounded.
+    pub fn write(&mut self, planar: &[&[f32]]) -> Result<()> {
+        let frames = planar[0].len();
+        let path = self.temp.target.clone();
+        let error =
+            |e: &dyn std::fmt::Display| anyhow::anyhow!("{}: write failed: {e}", path.display());
+        match (&mut self.sink, self.bits.integer_bits()) {
+            (Sink::Wav(writer), None) => {
+                for i in 0..frames {
+                    for channel in planar.iter().take(self.channels) {
+                        writer.write_sample(channel[i]).map_err(|e| error(&e))?;
+                    }
+                }
+            }
+            (sink, Some(bits)) => {
+                let scale = (1u32 << (bits - 1)) as f32;
+                let (lo, hi) = (-(scale as i32), scale as i32 - 1);
+                self.interleaved.clear();
+                for i in 0..frames {
+                    for channel in planar.iter().take(self.channels) {
+                        let x = channel[i];
+                        let value = if x.is_finite() {
+                            ((x as f64 * scale as f64).round() as i64).clamp(lo as i64, hi as i64)
+                                as i32
+                        } else {
+                            0
+                        };
+                        self.interleaved.push(value);
+                    }
+                }
+                match sink {
+                    Sink::Wav(writer) => {
+                        if bits == 16 {
+                            let mut w = writer.get_i16_writer(self.interleaved.len() as u32);
+                            for &v in &self.interleaved {
+                                w.write_sample(v as i16);
+                            }
+                            w.flush().map_err(|e| error(&e))?;
+                        } else {
+                            for &v in &self.interleaved {
+                                writer.write_sample(v).map_err(|e| error(&e))?;
+                            }
+                        }
+                    }
+                    Sink::Flac(flac) => flac.write(&self.interleaved).map_err(|e| error(&e))?,
+                }
+            }
+            (Sink::Flac(_), None) => unreachable!("FLAC float is refused in create"),
+        }
+        self.frames += frames as u64;
+        Ok(())
+    }
+
+    pub fn frames(&self) -> u64 {
+        self.frames
+    }
+
+    pub fn channels(&self) -> usize {
+        self.channels
+    }
+
+    /// Completes the file and moves it into place.
+    pub fn finish(self) -> Result<()> {
+        let path = self.temp.target.clone();
+        let error =
+            |e: &dyn std::fmt::Display| anyhow::anyhow!("{}: write failed: {e}", path.display());
+        match self.sink {
+            Sink::Wav(writer) => writer.finalize().map_err(|e| error(&e))?,
+            Sink::Flac(flac) => flac.finish().map_err(|e| error(&e))?,
+        }
+        self.temp.commit()
+    }
+}
+
+/// A streaming FLAC encoder on `flacenc`: frames are encoded and written as they fill, and the
+/// STREAMINFO block (whose size never changes) is rewritten at the end with the totals and MD5.
+struct FlacSink {
+    file: BufWriter<File>,
+    config: flacenc::error::Verified<flacenc::config::Encoder>,
+    verbatim: flacenc::error::Verified<flacenc::config::Encoder>,
+    bits: usize,
+    stream: flacenc::component::Stream,
+    frame: flacenc::source::FrameBuf,
+    context: flacenc::source::Context,
+    /// Interleaved samples waiting for a full block.
+    pending: Vec<i32>,
+    channels: usize,
+    /// Frames written, and the smallest and largest encoded frame, bytes.
+    total: u64,
+    frame_bytes: (usize, usize),
+}
+
+const FLAC_BLOCK: usize = 4096;
+
+impl FlacSink {
+    fn new(file: File, rate: u32, channels: usize, bits: usize, path: &Path) -> Result<Self> {
+        use flacenc::error::Verify;
+        let invalid = |e: &dyn std::fmt::Debug| {
+            anyhow::anyhow!(
+                "{}: cannot encode FLAC with these settings: {e:?}",
+                path.display()
+            )
+        };
+        // flacenc's Rice-parameter estimate overflows when 16 residuals in a row reach 2^27
+        // (its own TODO in rice.rs): loud 24-bit material through a 3rd/4th-order fixed
+        // predictor gets there and comes out as gigabyte frames. Orders up to 2 stay clear; a
+        // frame larger than plain PCM is re-encoded verbatim regardless.
+        let mut config = flacenc::config::Encoder::default();
+        config.subframe_coding.fixed.max_order = 2;
+        let config = config.into_verified().map_err(|e| invalid(&e))?;
+        let mut verbatim = flacenc::config::Encoder::default();
+        verbatim.subframe_coding.use_fixed = false;
+        verbatim.subframe_coding.use_lpc = false;
+        let verbatim = verbatim.into_verified().map_err(|e| invalid(&e))?;
+        let mut stream = flacenc::component::Stream::new(rate as usize, channels, bits)
+            .map_err(|e| invalid(&e))?;
+        stream
+            .stream_info_mut()
+            .set_block_sizes(FLAC_BLOCK, FLAC_BLOCK)
+            .map_err(|e| invalid(&e))?;
+        let mut file = BufWriter::new(file);
+        file.write_all(&bytes_of(&stream).map_err(|e| invalid(&e))?)?;
+        Ok(Self {
+            file,
+            config,
+            verbatim,
+            bits,
+            stream,
+            frame: flacenc::source::FrameBuf::with_size(channels, FLAC_BLOCK)
+                .map_err(|e| invalid(&e))?,
+            context: flacenc::source::Context::new(bits, channels),
+            pending: Vec::with_capacity(FLAC_BLOCK * channels),
+            channels,
+            total: 0,
+            frame_bytes: (usize::MAX, 0),
+        })
+    }
+
+    fn write(&mut self, interleaved: &[i32]) -> Result<(), String> {
+        let block = FLAC_BLOCK * self.channels;
+        let mut rest = interleaved;
+        while !rest.is_empty() {
+            let take = (block - self.pending.len()).min(rest.len());
+            self.pending.extend_from_slice(&rest[..take]);
+            rest = &rest[take..];
+            if self.pending.len() == block {
+                self.encode_pending()?;
+            }
+        }
+        Ok(())
+    }
+
+    fn encode_pending(&mut self) -> Result<(), String> {
+        use flacenc::source::Fill;
+        if self.pending.is_empty() {
+            return Ok(());
+        }
+        let mut target = (&mut self.frame, &mut self.context);
+        target
+            .fill_interleaved(&self.pending)
+            .map_err(|e| format!("{e:?}"))?;
+        let number = self.context.current_frame_number().unwrap_or(0);
+        let encode = |config| {
+            flacenc::encode_fixed_size_frame(config, &self.frame, number, self.stream.stream_info())
+                .map_err(|e| format!("{e:?}"))
+                .and_then(|frame| bytes_of(&frame))
+        };
+        let mut bytes = encode(&self.config)?;
+        let pcm_bytes = self.pending.len() * self.bits / 8 + 64;
+        if bytes.len() > pcm_bytes {
+            bytes = encode(&self.verbatim)?;
+        }
+        self.frame_bytes = (
+            self.frame_bytes.0.min(bytes.len()),
+            self.frame_bytes.1.max(bytes.len()),
+        );
+        self.total += (self.pending.len() / self.channels) as u64;
+        self.file.write_all(&bytes).map_err(|e| e.to_string())?;
+        self.pending.clear();
+        Ok(())
+    }
+
+    fn finish(mut self) -> Result<(), String> {
+        self.encode_pending()?;
+        let md5 = self.context.md5_digest();
+        let info = self.stream.stream_info_mut();
+        info.set_md5_digest(&md5);
+        // The minimum block size excludes the last, shorter block (FLAC format, STREAMINFO).
+        info.set_block_sizes(FLAC_BLOCK, FLAC_BLOCK)
+            .map_err(|e| format!("{e:?}"))?;
+        // Sizes as written (decoders bound their frame search by the maximum).
+        if self.total > 0 {
+            info.set_frame_sizes(self.frame_bytes.0, self.frame_bytes.1)
+                .map_err(|e| format!("{e:?}"))?;
+        }
+        info.set_total_samples(self.total as usize);
+        let header = bytes_of(&self.stream)?;
+        let mut file = self.file.into_inner().map_err(|e| e.to_string())?;
+        file.seek(SeekFrom::Start(0)).map_err(|e| e.to_string())?;
+        file.write_all(&header).map_err(|e| e.to_string())?;
+        file.sync_all().map_err(|e| e.to_string())
+    }
+}
+
+/// A FLAC component's bytes.
+fn bytes_of(component: &impl flacenc::component::BitRepr) -> Result<Vec<u8>, String> {
+    let mut sink = flacenc::bitsink::ByteSink::new();
+    component
+        .write(&mut sink)
+        .map_err(|e| format!("FLAC encoding failed: {e:?}"))?;
+    Ok(sink.into_inner())
+}

@@ -1,0 +1,639 @@
+//! Streaming: decoded files as stereo blocks (resampled when asked), latency-aligned processing,
+//! a disk cache of the pre-limiter signal, and the limiter/fade/dither stage.
+//!
+//! Memory never depends on a file's length: audio moves in blocks of [`BLOCK`] frames, and the
+//! pre-limiter signal, which the loudness search renders several times, waits in an unlinked
+//! temporary file next to the output rather than in memory.
+
+use std::fs::File;
+use std::io::{BufReader, BufWriter, Read, Seek, SeekFrom, Write};
+use std::path::Path;
+
+use anyhow::{bail, Context, Result};
+use dsp_core::dither::{Dither, DitherSettings};
+use dsp_core::loudness::LoudnessMeter;
+use dsp_core::Limiter;
+use rubato::{FftFixedIn, Resampler};
+use serde::Serialize;
+
+use crate::audio::Reader;
+
+/// Receives time-aligned stereo blocks.
+pub type BlockSink<'a> = dyn FnMut(&[f32], &[f32]) -> Result<()> + 'a;
+/// Receives stereo blocks it may change in place.
+pub type BlockSinkMut<'a> = dyn FnMut(&mut [f32], &mut [f32]) -> Result<()> + 'a;
+
+/// Frames per processing block.
+pub const BLOCK: usize = 4096;
+
+/// Sample rates the chain is built for.
+pub const RATES: (u32, u32) = (22_050, 384_000);
+
+/// A stereo stream of blocks at a fixed rate. Mono files play on both sides.
+pub trait Stream {
+    fn rate(&self) -> u32;
+    /// Fills `left[..n]`/`right[..n]` (n ≤ their length) and returns n; 0 at the end.
+    fn read(&mut self, left: &mut [f32], right: &mut [f32]) -> Result<usize>;
+}
+
+impl Stream for Box<dyn Stream + Send> {
+    fn rate(&self) -> u32 {
+        (**self).rate()
+    }
+
+    fn read(&mut self, left: &mut [f32], right: &mut [f32]) -> Result<usize> {
+        (**self).read(left, right)
+    }
+}
+
+/// A stream through the chain's processors before the limiter, time-aligned (their latency
+/// removed, the end flushed), as a stream again: how stems are processed before they are summed.
+pub struct Processed<S: Stream> {
+    inner: S,
+    chain: crate::chain::PreChain,
+    skip: usize,
+    frames_in: u64,
+    frames_out: u64,
+    ended: bool,
+    block: [Vec<f32>; 2],
+    start: usize,
+    len: usize,
+}
+
+impl<S: Stream> Processed<S> {
+    pub fn new(inner: S, chain: crate::chain::PreChain) -> Self {
+        Self {
+            skip: chain.latency() as usize,
+            inner,
+            chain,
+            frames_in: 0,
+            frames_out: 0,
+            ended: false,
+            block: [vec![0.0; BLOCK], vec![0.0; BLOCK]],
+            start: 0,
+            len: 0,
+        }
+    }
+}
+
+impl<S: Stream> Stream for Processed<S> {
+    fn rate(&self) -> u32 {
+        self.inner.rate()
+    }
+
+    fn read(&mut self, left: &mut [f32], right: &mut [f32]) -> Result<usize> {
+        let max = left.len().min(right.len());
+        let mut filled = 0;
+        while filled < max {
+            if self.start == self.len {
+                let [l, r] = &mut self.block;
+                let n = if self.ended {
+                    let remaining = (self.frames_in - self.frames_out) as usize + self.skip;
+                    if self.frames_in == self.frames_out {
+                        break;
+                    }
+                    let n = BLOCK.min(remaining);
+                    l[..n].fill(0.0);
+                    r[..n].fill(0.0);
+                    n
+                } else {
+                    let n = self.inner.read(l, r)?;
+                    if n == 0 {
+                        self.ended = true;
+                        continue;
+                    }
+                    self.frames_in += n as u64;
+                    n
+                };
+                self.chain.process(&mut l[..n], &mut r[..n]);
+                let dropped = self.skip.min(n);
+                self.skip -= dropped;
+                self.start = dropped;
+                self.len = n;
+                continue;
+            }
+            let owed = (self.frames_in - self.frames_out) as usize;
+            let n = (self.len - self.start).min(max - filled).min(owed);
+            if n == 0 {
+                if self.ended {
+                    break;
+                }
+                self.start = self.len;
+                continue;
+            }
+            let range = self.start..self.start + n;
+            left[filled..filled + n].copy_from_slice(&self.block[0][range.clone()]);
+            right[filled..filled + n].copy_from_slice(&self.block[1][range]);
+            self.start += n;
+            self.frames_out += n as u64;
+            filled += n;
+        }
+        Ok(filled)
+    }
+}
+
+/// Streams summed, each running until its own end (stems of one song).
+pub struct Sum {
+    parts: Vec<Box<dyn Stream + Send>>,
+    scratch: [Vec<f32>; 2],
+    rate: u32,
+}
+
+impl Sum {
+    pub fn new(parts: Vec<Box<dyn Stream + Send>>) -> Self {
+        let rate = parts.first().map_or(48_000, |p| p.rate());
+        Self {
+            parts,
+            scratch: [vec![0.0; BLOCK], vec![0.0; BLOCK]],
+            rate,
+        }
+    }
+}
+
+impl Stream for Sum {
+    fn rate(&self) -> u32 {
+        self.rate
+    }
+
+    fn read(&mut self, left: &mut [f32], right: &mut [f32]) -> Result<usize> {
+        let max = left.len().min(right.len()).min(BLOCK);
+        left[..max].fill(0.0);
+        right[..max].fill(0.0);
+        let mut longest = 0;
+        for part in &mut self.parts {
+            // Each part fills as far as it can; a part that ended adds nothing.
+            let mut got = 0;
+            while got < max {
+                let [l, r] = &mut self.scratch;
+                let n = part.read(&mut l[..max - got], &mut r[..max - got])?;
+                if n == 0 {
+                    break;
+                }
+                for i in 0..n {
+                    left[got + i] += l[i];
+                    right[got + i] += r[i];
+                }
+                got += n;
+            }
+            longest = longest.max(got);
+        }
+        Ok(longest)
+    }
+}
+
+/// A file as a stereo stream, metering what it decodes when asked.
+pub struct FileStream {
+    reader: Reader,
+    buffers: Vec<Vec<f32>>,
+    pub meter: Option<LoudnessMeter>,
+}
+
+impl FileStream {
+    /// Opens a mono or stereo file.
+    pub fn open(path: &Path, meter: bool) -> Result<Self> {
+        let reader = Reader::open(path)?;
+        let info = reader.info().clone();
+        if info.channels > 2 {
+            bail!(
+                "{}: has {} channels; mastering takes mono or stereo files",
+                path.display(),
+                info.channels
+            );
+        }
+        if !(RATES.0..=RATES.1).contains(&info.sample_rate) {
+            bail!(
+                "{}: {} Hz is outside the {}–{} Hz the chain works at",
+                path.display(),
+                info.sample_rate,
+                RATES.0,
+                RATES.1
+            );
+        }
+        let meter = if meter {
+            Some(LoudnessMeter::new(info.sample_rate, info.channels).map_err(anyhow::Error::msg)?)
+        } else {
+            None
+        };
+        Ok(Self {
+            reader,
+            buffers: vec![vec![0.0; BLOCK]; info.channels],
+            meter,
+        })
+    }
+
+    pub fn reader(&self) -> &Reader {
+        &self.reader
+    }
+}
+
+impl Stream for FileStream {
+    fn rate(&self) -> u32 {
+        self.reader.info().sample_rate
+    }
+
+    fn read(&mut self, left: &mut [f32], right: &mut [f32]) -> Result<usize> {
+        let max = left.len().min(right.len()).min(BLOCK);
+        let n = self.reader.read(&mut self.buffers, max)?;
+        if let Some(meter) = &mut self.meter {
+            let slices: Vec<&[f32]> = self.buffers.iter().map(|b| &b[..n]).collect();
+            meter.process(&slices);
+        }
+        left[..n].copy_from_slice(&self.buffers[0][..n]);
+        right[..n].copy_from_slice(&self.buffers[self.buffers.len() - 1][..n]);
+        Ok(n)
+    }
+}
+
+/// Another stream at a new rate: rubato's synchronous FFT resampler, its delay removed, with
+/// exactly `round(frames · out / in)` frames out.
+pub struct Resampled<S: Stream> {
+    inner: S,
+    rate: u32,
+    resampler: FftFixedIn<f32>,
+    input: [Vec<f32>; 2],
+    output: [Vec<f32>; 2],
+    /// Valid output frames in `output`, from `output_start`.
+    output_len: usize,
+    output_start: usize,
+    /// Output frames still to drop (the resampler's delay).
+    skip: usize,
+    frames_in: u64,
+    frames_out: u64,
+    ended: bool,
+}
+
+impl<S: Stream> Resampled<S> {
+    pub fn new(inner: S, rate: u32) -> Result<Self> {
+        let from = inner.rate();
+        let resampler = FftFixedIn::<f32>::new(from as usize, rate as usize, 1024, 2, 2)
+            .map_err(|e| anyhow::anyhow!("cannot resample {from} Hz to {rate} Hz: {e}"))?;
+        let max_out = resampler.output_frames_max();
+        let skip = resampler.output_delay();
+        Ok(Self {
+            inner,
+            rate,
+            input: [Vec::new(), Vec::new()],
+            output: [vec![0.0; max_out], vec![0.0; max_out]],
+            output_len: 0,
+            output_start: 0,
+            skip,
+            frames_in: 0,
+            frames_out: 0,
+            ended: false,
+            resampler,
+        })
+    }
+
+    pub fn into_inner(self) -> S {
+        self.inner
+    }
+
+    fn expected_out(&self) -> u64 {
+        (self.frames_in as u128 * self.rate as u128 / self.inner.rate() as u128) as u64
+    }
+
+    /// Runs the resampler once; false when nothing more will come.
+    fn refill(&mut self) -> Result<bool> {
+        let needed = self.resampler.input_frames_next();
+        while !self.ended && self.input[0].len() < needed {
+            let mut l = vec![0.0; BLOCK];
+            let mut r = vec![0.0; BLOCK];
+            let n = self.inner.read(&mut l, &mut r)?;
+            if n == 0 {
+                self.ended = true;
+            }
+            self.frames_in += n as u64;
+            self.input[0].extend_from_slice(&l[..n]);
+            self.input[1].extend_from_slice(&r[..n]);
+        }
+        if self.ended && self.input[0].is_empty() && self.frames_out >= self.expected_out() {
+            return Ok(false);
+        }
+        let take = needed.min(self.input[0].len());
+        let (used, made) = if take == needed {
+            let chunk = [&self.input[0][..needed], &self.input[1][..needed]];
+            self.resampler
+                .process_into_buffer(&chunk, &mut self.output, None)
+                .map_err(|e| anyhow::anyhow!("resampling failed: {e}"))?
+        } else {
+            // The end: the last input padded with silence, then silence alone, until the
+            // delayed output is all out.
+            let chunk = [&self.input[0][..take], &self.input[1][..take]];
+            let input = (take > 0).then_some(&chunk[..]);
+            let (_, made) = self
+                .resampler
+                .process_partial_into_buffer(input, &mut self.output, None)
+                .map_err(|e| anyhow::anyhow!("resampling failed: {e}"))?;
+            (take, made)
+        };
+        self.input[0].drain(..used);
+        self.input[1].drain(..used);
+        let dropped = self.skip.min(made);
+        self.skip -= dropped;
+        self.output_start = dropped;
+        self.output_len = made;
+        Ok(true)
+    }
+}
+
+impl<S: Stream> Stream for Resampled<S> {
+    fn rate(&self) -> u32 {
+        self.rate
+    }
+
+    fn read(&mut self, left: &mut [f32], right: &mut [f32]) -> Result<usize> {
+        let max = left.len().min(right.len());
+        let mut filled = 0;
+        while filled < max {
+            if self.output_start == self.output_len {
+                if self.ended && self.frames_out >= self.expected_out() {
+                    break;
+                }
+                if !self.refill()? {
+                    break;
+                }
+                continue;
+            }
+            let remaining = if self.ended {
+                (self.expected_out() - self.frames_out) as usize
+            } else {
+                usize::MAX
+            };
+            let n = (self.output_len - self.output_start)
+                .min(max - filled)
+                .min(remaining);
+            if n == 0 {
+                break;
+            }
+            let range = self.output_start..self.output_start + n;
+            left[filled..filled + n].copy_from_slice(&self.output[0][range.clone()]);
+            right[filled..filled + n].copy_from_slice(&self.output[1][range]);
+            self.output_start += n;
+            self.frames_out += n as u64;
+            filled += n;
+        }
+        Ok(filled)
+    }
+}
+
+/// Pulls everything from `source` through `process`, a stereo processor that delays by
+/// `latency` frames, and hands `sink` the time-aligned output: the first `latency` frames are
+/// dropped and silence flushes the end, so exactly as many frames come out as went in.
+pub fn run_aligned(
+    source: &mut dyn Stream,
+    latency: usize,
+    process: &mut dyn FnMut(&mut [f32], &mut [f32]),
+    sink: &mut BlockSink<'_>,
+) -> Result<u64> {
+    let mut left = vec![0.0; BLOCK];
+    let mut right = vec![0.0; BLOCK];
+    let (mut frames_in, mut frames_out) = (0u64, 0u64);
+    let mut skip = latency;
+    let mut flushing = false;
+    loop {
+        let n = if flushing {
+            let left_to_emit = frames_in - frames_out;
+            if left_to_emit == 0 {
+                break;
+            }
+            let n = BLOCK.min(left_to_emit as usize + skip);
+            left[..n].fill(0.0);
+            right[..n].fill(0.0);
+            n
+        } else {
+            let n = source.read(&mut left, &mut right)?;
+            if n == 0 {
+                flushing = true;
+                continue;
+            }
+            frames_in += n as u64;
+            n
+        };
+        process(&mut left[..n], &mut right[..n]);
+        let dropped = skip.min(n);
+        skip -= dropped;
+        let emit = ((n - dropped) as u64).min(frames_in - frames_out) as usize;
+        if emit > 0 {
+            sink(
+                &left[dropped..dropped + emit],
+                &right[dropped..dropped + emit],
+            )?;
+            frames_out += emit as u64;
+        }
+    }
+    Ok(frames_out)
+}
+
+/// The pre-limiter signal on disk: interleaved stereo `f32`, in an unlinked temporary file (a
+/// crash leaves nothing behind).
+pub struct Cache {
+    file: BufWriter<File>,
+    frames: u64,
+    rate: u32,
+}
+
+impl Cache {
+    pub fn new(directory: &Path, rate: u32) -> Result<Self> {
+        let file = tempfile::tempfile_in(directory).with_context(|| {
+            format!(
+                "{}: cannot create a temporary file for the work",
+                directory.display()
+            )
+        })?;
+        Ok(Self {
+            file: BufWriter::with_capacity(1 << 20, file),
+            frames: 0,
+            rate,
+        })
+    }
+
+    pub fn frames(&self) -> u64 {
+        self.frames
+    }
+
+    pub fn rate(&self) -> u32 {
+        self.rate
+    }
+
+    pub fn push(&mut self, left: &[f32], right: &[f32]) -> Result<()> {
+        let mut bytes = Vec::with_capacity(left.len() * 8);
+        for (l, r) in left.iter().zip(right) {
+            bytes.extend_from_slice(&l.to_le_bytes());
+            bytes.extend_from_slice(&r.to_le_bytes());
+        }
+        self.file
+            .write_all(&bytes)
+            .context("writing the temporary file failed (disk full?)")?;
+        self.frames += left.len() as u64;
+        Ok(())
+    }
+
+    /// A stream of the cached signal from its start.
+    pub fn stream(&mut self) -> Result<CacheStream> {
+        self.file.flush()?;
+        let mut file = self.file.get_ref().try_clone()?;
+        file.seek(SeekFrom::Start(0))?;
+        Ok(CacheStream {
+            file: BufReader::with_capacity(1 << 20, file),
+            rate: self.rate,
+            remaining: self.frames,
+            bytes: vec![0; BLOCK * 8],
+        })
+    }
+}
+
+pub struct CacheStream {
+    file: BufReader<File>,
+    rate: u32,
+    remaining: u64,
+    bytes: Vec<u8>,
+}
+
+impl Stream for CacheStream {
+    fn rate(&self) -> u32 {
+        self.rate
+    }
+
+    fn read(&mut self, left: &mut [f32], right: &mut [f32]) -> Result<usize> {
+        let n = (left.len().min(right.len()).min(BLOCK) as u64).min(self.remaining) as usize;
+        let bytes = &mut self.bytes[..n * 8];
+        self.file
+            .read_exact(bytes)
+            .context("reading the temporary file failed")?;
+        for (i, frame) in bytes.chunks_exact(8).enumerate() {
+            left[i] = f32::from_le_bytes(frame[..4].try_into().unwrap());
+            right[i] = f32::from_le_bytes(frame[4..].try_into().unwrap());
+        }
+        self.remaining -= n as u64;
+        Ok(n)
+    }
+}
+
+/// Fade in and out over a known length: sine-squared (raised-cosine) curves, which start and
+/// end without a corner, with the gain at the fade's midpoint 0.5 (−6 dB).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Fades {
+    pub fade_in: u64,
+    pub fade_out: u64,
+    pub total: u64,
+}
+
+impl Fades {
+    /// Gain at frame `n`.
+    pub fn gain(&self, n: u64) -> f32 {
+        let mut gain = 1.0f64;
+        if n < self.fade_in {
+            gain *= raised_cosine(n as f64 / self.fade_in as f64);
+        }
+        let from_end = self.total.saturating_sub(n + 1);
+        if from_end < self.fade_out {
+            gain *= raised_cosine(from_end as f64 / self.fade_out as f64);
+        }
+        gain as f32
+    }
+
+    pub fn is_none(&self) -> bool {
+        self.fade_in == 0 && self.fade_out == 0
+    }
+}
+
+fn raised_cosine(x: f64) -> f64 {
+    let s = (std::f64::consts::FRAC_PI_2 * x).sin();
+    s * s
+}
+
+/// Renders the cached pre-limiter signal through gain → limiter → fades, handing each
+/// time-aligned block to `sink`.
+pub fn render(
+    cache: &mut Cache,
+    gain_db: f64,
+    limiter: Option<&mut Limiter>,
+    fades: Fades,
+    sink: &mut BlockSinkMut<'_>,
+) -> Result<()> {
+    let gain = 10f64.powf(gain_db / 20.0) as f32;
+    let latency = limiter.as_ref().map_or(0, |l| l.latency() as usize);
+    let mut limiter = limiter;
+    if let Some(l) = limiter.as_deref_mut() {
+        l.reset();
+    }
+    let mut stream = cache.stream()?;
+    let mut position = 0u64;
+    let mut aligned_l = vec![0.0; BLOCK];
+    let mut aligned_r = vec![0.0; BLOCK];
+    run_aligned(
+        &mut stream,
+        latency,
+        &mut |l, r| {
+            l.iter_mut().for_each(|x| *x *= gain);
+            r.iter_mut().for_each(|x| *x *= gain);
+            if let Some(limiter) = limiter.as_deref_mut() {
+                limiter.process(&mut [l, r]);
+            }
+        },
+        &mut |l, r| {
+            let n = l.len();
+            let (out_l, out_r) = (&mut aligned_l[..n], &mut aligned_r[..n]);
+            out_l.copy_from_slice(l);
+            out_r.copy_from_slice(r);
+            if !fades.is_none() {
+                for i in 0..n {
+                    let g = fades.gain(position + i as u64);
+                    out_l[i] *= g;
+                    out_r[i] *= g;
+                }
+            }
+            position += n as u64;
+            sink(out_l, out_r)
+        },
+    )?;
+    Ok(())
+}
+
+/// The dither for an integer output, or nothing for float.
+pub fn make_dither(settings: Option<DitherSettings>, rate: u32, seed: u64) -> Option<Dither> {
+    settings.map(|s| Dither::new(rate as f32, 2, s, seed))
+}
+
+/// What a loudness measurement found, for tables and JSON (`null` where there is nothing).
+#[derive(Clone, Copy, Debug, Serialize)]
+pub struct Measurement {
+    /// LUFS.
+    pub integrated: Option<f64>,
+    pub short_term_max: Option<f64>,
+    pub momentary_max: Option<f64>,
+    /// LU.
+    pub range: f64,
+    /// dBTP.
+    pub true_peak: Option<f64>,
+    /// dBFS.
+    pub sample_peak: Option<f64>,
+    /// LU.
+    pub plr: Option<f64>,
+    pub seconds: f64,
+}
+
+fn finite(x: f64) -> Option<f64> {
+    x.is_finite().then_some((x * 100.0).round() / 100.0)
+}
+
+impl Measurement {
+    pub fn of(meter: &LoudnessMeter, frames: u64) -> Self {
+        let r = meter.reading();
+        Self {
+            integrated: finite(r.integrated),
+            short_term_max: finite(r.short_term_max),
+            momentary_max: finite(r.momentary_max),
+            range: (r.range * 100.0).round() / 100.0,
+            true_peak: finite(r.true_peak_db),
+            sample_peak: finite(r.sample_peak_db),
+            plr: r.plr().and_then(finite),
+            seconds: frames as f64 / meter.sample_rate() as f64,
+        }
+    }
+}
+
+/// `-14.2` or `–` for nothing.
+pub fn show(value: Option<f64>) -> String {
+    value.map_or("–".into(), |v| format!("{v:.1}"))
+}

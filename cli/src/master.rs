@@ -1,0 +1,442 @@
+//! `lathe master`: one file through the chain to a loudness target, and the steps `album` shares.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Result};
+use dsp_core::dither::DitherSettings;
+use dsp_core::loudness::LoudnessMeter;
+use dsp_core::{Oversampling, TruePeakDetector};
+use serde::Serialize;
+
+use crate::audio::{check_output, OutputBits, Writer};
+use crate::chain::{self, ChainConfig, PreChain};
+use crate::engine::{self, Cache, Fades, FileStream, Measurement, Resampled, Stream};
+use crate::progress::{Progress, Ticker};
+use crate::target::{self, Target};
+
+/// The pre-limiter signal of one programme, cached, with its loudness.
+pub struct Prepared {
+    pub cache: Cache,
+    /// Loudness of the cached (pre-limiter) signal.
+    pub pre: LoudnessMeter,
+}
+
+/// Runs `source` through the chain's processors before the limiter into a cache in `dir`.
+pub fn prepare(
+    source: &mut dyn Stream,
+    config: &ChainConfig,
+    dir: &Path,
+    ticker: &mut Ticker,
+) -> Result<Prepared> {
+    let rate = source.rate();
+    let mut pre_chain = PreChain::new(config, rate as f32)?;
+    let mut cache = Cache::new(dir, rate)?;
+    let mut pre = LoudnessMeter::new(rate, 2).map_err(anyhow::Error::msg)?;
+    let latency = pre_chain.latency() as usize;
+    engine::run_aligned(
+        source,
+        latency,
+        &mut |l, r| pre_chain.process(l, r),
+        &mut |l, r| {
+            pre.process(&[l, r]);
+            ticker.advance(l.len());
+            cache.push(l, r)
+        },
+    )?;
+    Ok(Prepared { cache, pre })
+}
+
+/// How the cached signal is finished: gain into the limiter, then fades.
+#[derive(Clone)]
+pub struct Finish<'a> {
+    pub config: &'a ChainConfig,
+    pub ceiling: f64,
+    pub fades: Fades,
+}
+
+impl Finish<'_> {
+    /// Renders the cached signal at `gain_db` through a fresh limiter and the fades into `sink`.
+    fn render(
+        &self,
+        prepared: &mut Prepared,
+        gain_db: f64,
+        sink: &mut engine::BlockSinkMut<'_>,
+    ) -> Result<()> {
+        let rate = prepared.cache.rate();
+        let mut limiter = chain::limiter(self.config, self.ceiling as f32, rate as f32)?;
+        let fades = Fades {
+            total: prepared.cache.frames(),
+            ..self.fades
+        };
+        engine::render(&mut prepared.cache, gain_db, limiter.as_mut(), fades, sink)
+    }
+
+    /// The loudness after limiter and fades at `gain_db` (nothing written).
+    pub fn measure(&self, prepared: &mut Prepared, gain_db: f64) -> Result<LoudnessMeter> {
+        let mut meter = LoudnessMeter::new(prepared.cache.rate(), 2).map_err(anyhow::Error::msg)?;
+        self.render(prepared, gain_db, &mut |l, r| {
+            meter.process(&[l, r]);
+            Ok(())
+        })?;
+        Ok(meter)
+    }
+
+    /// Renders at `gain_db`, dithers for `dither`, writes to `writer` (one or two channels: a
+    /// mono writer takes the left) and
+    /// meters what was written, including its true peak at 16x.
+    pub fn write(
+        &self,
+        prepared: &mut Prepared,
+        gain_db: f64,
+        dither: Option<DitherSettings>,
+        seed: u64,
+        writer: &mut Writer,
+        ticker: &mut Ticker,
+    ) -> Result<Written> {
+        let channels = writer.channels();
+        let rate = prepared.cache.rate();
+        let mut dither = engine::make_dither(dither, rate, seed);
+        let mut detectors = std::array::from_fn::<_, 2, _>(|_| {
+            TruePeakDetector::new(rate as f32, Oversampling::X16)
+        });
+        let mut peak = 0.0f32;
+        let mut meter = LoudnessMeter::new(rate, channels).map_err(anyhow::Error::msg)?;
+        self.render(prepared, gain_db, &mut |l, r| {
+            if channels == 1 {
+                if let Some(d) = &mut dither {
+                    d.process(&mut [&mut *l]);
+                }
+                meter.process(&[l]);
+                peak = peak.max(true_peak(&mut detectors[0], l));
+                writer.write(&[l])?;
+            } else {
+                if let Some(d) = &mut dither {
+                    d.process(&mut [&mut *l, &mut *r]);
+                }
+                meter.process(&[l, r]);
+                peak = peak
+                    .max(true_peak(&mut detectors[0], l))
+                    .max(true_peak(&mut detectors[1], r));
+                writer.write(&[l, r])?;
+            }
+            ticker.advance(l.len());
+            Ok(())
+        })?;
+        Ok(Written {
+            meter,
+            true_peak_db: 20.0 * (peak.max(1e-10) as f64).log10(),
+        })
+    }
+}
+
+/// What a write measured.
+pub struct Written {
+    pub meter: LoudnessMeter,
+    /// True peak by a 16x reconstruction (under-reads by at most 0.04 dB), dBTP.
+    pub true_peak_db: f64,
+}
+
+fn true_peak(detector: &mut TruePeakDetector, samples: &[f32]) -> f32 {
+    samples
+        .iter()
+        .fold(0.0f32, |peak, &x| peak.max(detector.process(x)))
+}
+
+/// How far under the ceiling the written true peak must stay, dB, so that 4x meters, whose
+/// reconstruction filters over-read dense limited material (libebur128's by up to 0.085 dB in
+/// the tests), also read it at or under the ceiling.
+pub const PEAK_SAFETY_DB: f64 = 0.1;
+/// Tries at a lowered limiter ceiling before giving up.
+const CEILING_ATTEMPTS: usize = 4;
+
+/// Writes `prepared` to `path`, verifying the true peak of what was written at 16x: when the
+/// limiter's own detection let an over through (dense band-edge content), the limiter ceiling is
+/// lowered by the excess and the gain found again, so the file that lands is within the ceiling.
+#[allow(clippy::too_many_arguments)]
+pub fn write_verified(
+    path: &Path,
+    config: &ChainConfig,
+    ceiling: f64,
+    fades: Fades,
+    target: Option<Target>,
+    fixed_gain: Option<f64>,
+    prepared: &mut Prepared,
+    bits: OutputBits,
+    channels: usize,
+    seed: u64,
+    ticker: &mut Ticker,
+) -> Result<(Written, f64, usize)> {
+    let dither = bits
+        .integer_bits()
+        .map(|b| chain::dither(config, b))
+        .transpose()?;
+    let allowed = ceiling - PEAK_SAFETY_DB;
+    let mut limiter_ceiling = ceiling;
+    let mut passes = 0;
+    for _ in 0..CEILING_ATTEMPTS {
+        let finish = Finish {
+            config,
+            ceiling: limiter_ceiling,
+            fades,
+        };
+        let gain = match fixed_gain {
+            Some(gain) => gain,
+            None => {
+                let (gain, evaluations) = gain_for(target, &finish, prepared, ticker)?;
+                passes += evaluations;
+                gain
+            }
+        };
+        ticker.stage("write");
+        let rate = prepared.cache.rate();
+        let mut writer = Writer::create(path, rate, channels, bits)?;
+        let written = finish.write(prepared, gain, dither, seed, &mut writer, ticker)?;
+        passes += 1;
+        if written.true_peak_db <= allowed {
+            writer.finish()?;
+            return Ok((written, gain, passes));
+        }
+        if config.limiter.is_none() {
+            bail!(
+                "the true peak would be {:.2} dBTP, above the {ceiling:.1} dBTP ceiling, and the chain has no [limiter]",
+                written.true_peak_db
+            );
+        }
+        limiter_ceiling -= written.true_peak_db - allowed + 0.01;
+        if limiter_ceiling < -12.0 {
+            break;
+        }
+    }
+    bail!("the limiter could not hold the {ceiling:.1} dBTP ceiling")
+}
+
+/// The gain that meets `target` (or 0 dB without one), with the loudness it reached.
+pub fn gain_for(
+    target: Option<Target>,
+    finish: &Finish<'_>,
+    prepared: &mut Prepared,
+    ticker: &mut Ticker,
+) -> Result<(f64, usize)> {
+    let Some(target) = target else {
+        return Ok((0.0, 0));
+    };
+    let unlimited = prepared.pre.integrated();
+    if finish.config.limiter.is_none() {
+        // Without a limiter the loudness follows the gain exactly; only the peak can object.
+        if !unlimited.is_finite() {
+            bail!(
+                "the programme is silent (below the −70 LUFS gate); no gain can reach {:.1} LUFS",
+                target.lufs
+            );
+        }
+        let gain = target.lufs - unlimited;
+        let peak = prepared.pre.true_peak_db() + gain;
+        if peak > finish.ceiling {
+            bail!(
+                "target {:.1} LUFS cannot be reached without limiting: the true peak would be {peak:.1} dBTP, above the {:.1} dBTP ceiling (add a [limiter] to the chain)",
+                target.lufs,
+                finish.ceiling
+            );
+        }
+        return Ok((gain, 0));
+    }
+    let found = target::find_gain(unlimited, target.lufs, |gain| {
+        ticker.stage(&format!("search {gain:+.1} dB"));
+        Ok(finish.measure(prepared, gain)?.integrated())
+    })?;
+    Ok((found.gain_db, found.evaluations))
+}
+
+/// Bit depth when none is asked for: 16-bit sources stay 16-bit, everything else becomes 24.
+pub fn default_bits(source_bits: Option<u32>) -> OutputBits {
+    match source_bits {
+        Some(16) | Some(8) => OutputBits::Int16,
+        _ => OutputBits::Int24,
+    }
+}
+
+/// The chain from `--chain FILE`, `--preset NAME`, or the `clean` preset.
+pub fn load_chain(preset: Option<&str>, file: Option<&Path>) -> Result<ChainConfig> {
+    match (preset, file) {
+        (Some(_), Some(_)) => bail!("give --preset or --chain, not both"),
+        (None, Some(path)) => ChainConfig::load(path),
+        (Some(name), None) => ChainConfig::preset(name),
+        (None, None) => ChainConfig::preset("clean"),
+    }
+}
+
+/// The ceiling: asked for, else the target's, else the chain's, else −1 dBTP.
+pub fn ceiling(asked: Option<f64>, target: Option<Target>, config: &ChainConfig) -> f64 {
+    asked
+        .or(target.map(|t| t.ceiling))
+        .or(config
+            .limiter
+            .as_ref()
+            .and_then(|l| l.ceiling.map(f64::from)))
+        .unwrap_or(-1.0)
+}
+
+pub struct MasterArgs {
+    pub input: PathBuf,
+    pub output: PathBuf,
+    pub preset: Option<String>,
+    pub chain: Option<PathBuf>,
+    pub target: Option<String>,
+    pub ceiling: Option<f64>,
+    pub rate: Option<u32>,
+    pub bits: Option<String>,
+    pub force: bool,
+    pub quiet: bool,
+    pub json: bool,
+}
+
+#[derive(Serialize)]
+struct Report<'a> {
+    input: &'a Path,
+    output: &'a Path,
+    target_lufs: Option<f64>,
+    ceiling_dbtp: f64,
+    gain_db: f64,
+    passes: usize,
+    sample_rate: u32,
+    bits: &'static str,
+    before: Measurement,
+    after: Measurement,
+}
+
+pub fn run(args: MasterArgs) -> Result<()> {
+    let config = load_chain(args.preset.as_deref(), args.chain.as_deref())?;
+    let target = args.target.as_deref().map(Target::parse).transpose()?;
+    let ceiling = ceiling(args.ceiling, target, &config);
+    if !(-12.0..=0.0).contains(&ceiling) {
+        bail!("ceiling {ceiling} dBTP is outside −12..0 dBTP");
+    }
+    check_output(&args.output, &[&args.input], args.force)?;
+    crate::audio::Container::for_path(&args.output)?;
+    let mut file = FileStream::open(&args.input, true)?;
+    let info = file.reader().info().clone();
+    let bits = match &args.bits {
+        Some(text) => OutputBits::parse(text)?,
+        None => default_bits(info.bits),
+    };
+    let rate = args.rate.unwrap_or(info.sample_rate);
+    if !(engine::RATES.0..=engine::RATES.1).contains(&rate) {
+        bail!(
+            "--rate {rate} is outside {}–{} Hz",
+            engine::RATES.0,
+            engine::RATES.1
+        );
+    }
+    let dir = output_dir(&args.output);
+    let progress = Progress::new(args.quiet);
+    let seconds = info.frames.unwrap_or(0) as f64 / info.sample_rate as f64;
+    let name = args.input.file_name().unwrap_or_default().to_string_lossy();
+    let mut ticker = Ticker::new(progress.bar(&name, seconds), info.sample_rate);
+    ticker.stage("analyse");
+
+    let mut prepared = if rate == info.sample_rate {
+        let prepared = prepare(&mut file, &config, &dir, &mut ticker)?;
+        (prepared, file.meter.take())
+    } else {
+        let mut resampled = Resampled::new(file, rate)?;
+        let prepared = prepare(&mut resampled, &config, &dir, &mut ticker)?;
+        (prepared, resampled.into_inner().meter)
+    };
+    // The input as decoded, at its own rate.
+    let before_meter = prepared.1.take().expect("the input is metered");
+    let before = Measurement::of(&before_meter, info.frames.unwrap_or(0));
+    let mut prepared = prepared.0;
+    ticker = Ticker::new(ticker.bar, rate);
+
+    let channels = info.channels.min(2);
+    let (written, gain_db, passes) = write_verified(
+        &args.output,
+        &config,
+        ceiling,
+        Fades::default(),
+        target,
+        None,
+        &mut prepared,
+        bits,
+        channels,
+        0x1a7e,
+        &mut ticker,
+    )?;
+    let frames = prepared.cache.frames();
+    ticker.bar.finish_and_clear();
+    let after = Measurement::of(&written.meter, frames);
+    let report = Report {
+        input: &args.input,
+        output: &args.output,
+        target_lufs: target.map(|t| t.lufs),
+        ceiling_dbtp: ceiling,
+        gain_db: (gain_db * 100.0).round() / 100.0,
+        passes,
+        sample_rate: rate,
+        bits: bits.label(),
+        before,
+        after,
+    };
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+    } else if !args.quiet {
+        print_report(&report);
+    }
+    Ok(())
+}
+
+fn print_report(r: &Report<'_>) {
+    println!("{} -> {}", r.input.display(), r.output.display());
+    println!("{:<20}{:>12}{:>12}", "", "before", "after");
+    let rows: [(&str, Option<f64>, Option<f64>, &str); 6] = [
+        (
+            "integrated",
+            r.before.integrated,
+            r.after.integrated,
+            "LUFS",
+        ),
+        (
+            "short-term max",
+            r.before.short_term_max,
+            r.after.short_term_max,
+            "LUFS",
+        ),
+        (
+            "momentary max",
+            r.before.momentary_max,
+            r.after.momentary_max,
+            "LUFS",
+        ),
+        (
+            "loudness range",
+            Some(r.before.range),
+            Some(r.after.range),
+            "LU",
+        ),
+        ("true peak", r.before.true_peak, r.after.true_peak, "dBTP"),
+        ("PLR", r.before.plr, r.after.plr, "LU"),
+    ];
+    for (label, before, after, unit) in rows {
+        println!(
+            "{label:<20}{:>12}{:>12} {unit}",
+            engine::show(before),
+            engine::show(after)
+        );
+    }
+    let target = r.target_lufs.map_or("no loudness target".into(), |t| {
+        format!("target {t:.1} LUFS")
+    });
+    println!(
+        "{target}, ceiling {:.1} dBTP, gain {:+.2} dB ({} search passes), {} Hz {}",
+        r.ceiling_dbtp, r.gain_db, r.passes, r.sample_rate, r.bits
+    );
+}
+
+/// The directory an output goes to (temporary work files go there too).
+pub fn output_dir(output: &Path) -> PathBuf {
+    output
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .map(Path::to_owned)
+        .unwrap_or_else(|| PathBuf::from("."))
+}

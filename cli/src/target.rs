@@ -1,0 +1,161 @@
+//! Loudness targets and the search for the gain that meets one.
+
+use anyhow::{bail, Result};
+
+/// Where the integrated loudness should land, and the true-peak ceiling that goes with it.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Target {
+    pub lufs: f64,
+    pub ceiling: f64,
+}
+
+/// Named targets (the platforms' published normalisation levels).
+pub const NAMED: &[(&str, f64, f64)] = &[
+    ("spotify", -14.0, -1.0),
+    ("apple", -16.0, -1.0),
+    ("youtube", -14.0, -1.0),
+    ("amazon", -14.0, -2.0),
+    ("tidal", -14.0, -1.0),
+    ("deezer", -15.0, -1.0),
+    ("ebu", -23.0, -1.0),
+    ("atsc", -24.0, -2.0),
+];
+
+impl Target {
+    /// `spotify`, `apple`, … or a number in LUFS (ceiling −1 dBTP).
+    pub fn parse(text: &str) -> Result<Self> {
+        let key = text.trim().to_ascii_lowercase();
+        if let Some(&(_, lufs, ceiling)) = NAMED.iter().find(|t| t.0 == key) {
+            return Ok(Self { lufs, ceiling });
+        }
+        let number = key.trim_end_matches("lufs").trim();
+        match number.parse::<f64>() {
+            Ok(lufs) if (-60.0..=0.0).contains(&lufs) => Ok(Self {
+                lufs,
+                ceiling: -1.0,
+            }),
+            Ok(lufs) => bail!("target {lufs} LUFS is outside −60..0 LUFS"),
+            Err(_) => bail!(
+                "unknown target '{text}': use {} or a level in LUFS such as -14",
+                NAMED.iter().map(|t| t.0).collect::<Vec<_>>().join(", ")
+            ),
+        }
+    }
+}
+
+/// How close the search gets before it stops, LU: well inside the promised ±0.1 LU, so that
+/// dither and rounding cannot push the written file out.
+pub const TOLERANCE: f64 = 0.03;
+/// Furthest the search goes above the gain that would meet the target without limiting, dB.
+const MAX_EXTRA_GAIN: f64 = 30.0;
+const MAX_EVALUATIONS: usize = 16;
+
+/// Result of a gain search.
+#[derive(Clone, Copy, Debug)]
+pub struct Found {
+    pub gain_db: f64,
+    pub evaluations: usize,
+}
+
+/// Finds the gain that makes `loudness_at(gain)` (the integrated loudness after the limiter,
+/// which rises monotonically with the gain and flattens as limiting deepens) equal to `target`.
+/// Starts from `target − unlimited` (right when nothing limits), then secant steps kept inside
+/// a bracket, bisecting when a step would leave it.
+pub fn find_gain(
+    unlimited: f64,
+    target: f64,
+    mut loudness_at: impl FnMut(f64) -> Result<f64>,
+) -> Result<Found> {
+    if !unlimited.is_finite() {
+        bail!("the programme is silent (below the −70 LUFS gate); no gain can reach {target} LUFS");
+    }
+    let first = target - unlimited;
+    let max_gain = first + MAX_EXTRA_GAIN;
+    let mut lo: Option<(f64, f64)> = None; // (gain, error < 0)
+    let mut hi: Option<(f64, f64)> = None; // (gain, error > 0)
+    let mut last: Option<(f64, f64)> = None;
+    let mut gain = first;
+    for evaluation in 1..=MAX_EVALUATIONS {
+        let loudness = loudness_at(gain)?;
+        let error = loudness - target;
+        if error.abs() <= TOLERANCE {
+            return Ok(Found {
+                gain_db: gain,
+                evaluations: evaluation,
+            });
+        }
+        if error < 0.0 {
+            if gain >= max_gain {
+                bail!(
+                    "target {target:.1} LUFS cannot be reached at this ceiling: {:.1} LUFS at {gain:+.1} dB of gain, {MAX_EXTRA_GAIN:.0} dB into the limiter",
+                    loudness
+                );
+            }
+            lo = Some((gain, error));
+        } else {
+            hi = Some((gain, error));
+        }
+        // Secant through the last two points; the first step assumes 1 dB per dB.
+        let slope = match last {
+            Some((g, e)) if (gain - g).abs() > 1e-9 => ((error - e) / (gain - g)).clamp(0.02, 1.5),
+            _ => 1.0,
+        };
+        last = Some((gain, error));
+        let mut next = gain - error / slope;
+        match (lo, hi) {
+            (Some((a, _)), Some((b, _))) if !(next > a.min(b) && next < a.max(b)) => {
+                next = 0.5 * (a + b);
+            }
+            _ => {}
+        }
+        gain = next.min(max_gain);
+    }
+    bail!("the loudness search did not settle within {MAX_EVALUATIONS} passes")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A limiter-like curve: unity slope below −10 LUFS, then compressing 4:1.
+    fn curve(gain: f64) -> f64 {
+        let linear = -30.0 + gain;
+        if linear < -10.0 {
+            linear
+        } else {
+            -10.0 + (linear + 10.0) / 4.0
+        }
+    }
+
+    #[test]
+    fn converges_on_a_limiting_curve() {
+        for target in [-23.0, -14.0, -9.0, -6.0] {
+            let found = find_gain(-30.0, target, |g| Ok(curve(g))).unwrap();
+            assert!(
+                (curve(found.gain_db) - target).abs() <= TOLERANCE,
+                "{target}: {found:?}"
+            );
+            assert!(found.evaluations <= 8, "{target}: {found:?}");
+        }
+    }
+
+    #[test]
+    fn unreachable_and_silent_fail_clearly() {
+        let saturating = |g: f64| Ok((-30.0 + g).min(-8.0));
+        let error = find_gain(-30.0, -6.0, saturating).unwrap_err().to_string();
+        assert!(error.contains("cannot be reached"), "{error}");
+        let error = find_gain(f64::NEG_INFINITY, -14.0, |_| Ok(0.0))
+            .unwrap_err()
+            .to_string();
+        assert!(error.contains("silent"), "{error}");
+    }
+
+    #[test]
+    fn targets_parse() {
+        assert_eq!(Target::parse("Spotify").unwrap().lufs, -14.0);
+        assert_eq!(Target::parse("ebu").unwrap().lufs, -23.0);
+        assert_eq!(Target::parse("-9.5").unwrap().lufs, -9.5);
+        assert!(Target::parse("loud").is_err());
+        assert!(Target::parse("5").is_err());
+    }
+}

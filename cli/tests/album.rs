@@ -1,0 +1,299 @@
+//! `lathe album` end to end: CUE indexes against the written image sample by sample, gaps,
+//! fades, per-track and album loudness matching, stems, and the report.
+
+mod common;
+
+use std::path::Path;
+
+use common::*;
+
+/// CUE `mm:ss:ff` to samples.
+fn cue_samples(time: &str, rate: u32) -> u64 {
+    let parts: Vec<u64> = time.split(':').map(|p| p.parse().unwrap()).collect();
+    ((parts[0] * 60 + parts[1]) * 75 + parts[2]) * (rate as u64 / 75)
+}
+
+/// (track number, INDEX 00, INDEX 01) from a CUE sheet, in samples.
+fn cue_indexes(cue: &str, rate: u32) -> Vec<(u32, Option<u64>, u64)> {
+    let mut tracks: Vec<(u32, Option<u64>, u64)> = Vec::new();
+    for line in cue.lines().map(str::trim) {
+        if let Some(rest) = line.strip_prefix("TRACK ") {
+            tracks.push((rest[..2].parse().unwrap(), None, 0));
+        } else if let Some(time) = line.strip_prefix("INDEX 00 ") {
+            tracks.last_mut().unwrap().1 = Some(cue_samples(time, rate));
+        } else if let Some(time) = line.strip_prefix("INDEX 01 ") {
+            tracks.last_mut().unwrap().2 = cue_samples(time, rate);
+        }
+    }
+    tracks
+}
+
+fn write_manifest(dir: &Path, text: &str) -> std::path::PathBuf {
+    let path = dir.join("album.toml");
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+/// Three tracks (one built from two stems), 2 s gaps, a 3.5 s gap before track 3, fades: the
+/// CUE's INDEX 01 points at the first sample of each track file inside the image, INDEX 00 at
+/// the start of silence, all on CUE frames; every track lands on the target; fades follow the
+/// sine-squared curve exactly (no limiter in the way: the fade test track is quiet).
+#[test]
+fn album_image_cue_gaps_fades_and_loudness() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let rate = 44_100;
+    write_wav(
+        &d.join("one.wav"),
+        rate,
+        &music(rate, 9.3, 0.3, 1),
+        Format::Int(24),
+    );
+    write_wav(
+        &d.join("drums.wav"),
+        rate,
+        &music(rate, 7.0, 0.2, 2),
+        Format::Int(24),
+    );
+    write_wav(
+        &d.join("keys.wav"),
+        rate,
+        &sine(rate, 7.5, 330.0, 0.2),
+        Format::Float,
+    );
+    write_wav(
+        &d.join("three.wav"),
+        48_000,
+        &music(48_000, 6.1, 0.5, 3),
+        Format::Int(16),
+    );
+    let manifest = write_manifest(
+        d,
+        r#"
+[album]
+title = "Night Drive"
+performer = "The Lathes"
+catalog = "0123456789012"
+target = "spotify"
+bits = 24
+gap = 2.0
+output = "out"
+
+[[track]]
+title = "One"
+file = "one.wav"
+isrc = "US-S1Z-26-00001"
+fade_in = 0.5
+
+[[track]]
+title = "Two: Stems"
+performer = "Guest"
+fade_out = 1.5
+[[track.stem]]
+file = "drums.wav"
+gain = -2.0
+[[track.stem]]
+file = "keys.wav"
+
+[[track]]
+title = "Three"
+file = "three.wav"
+pregap = 3.5
+isrc = "GBAYE2600123"
+"#,
+    );
+    let run = lathe(&["album", manifest.to_str().unwrap(), "--quiet"]);
+    assert_ok(&run);
+    let out = d.join("out");
+    let cue = std::fs::read_to_string(out.join("album.cue")).unwrap();
+    for expected in [
+        "CATALOG 0123456789012",
+        "TITLE \"Night Drive\"",
+        "PERFORMER \"The Lathes\"",
+        "FILE \"album.wav\" WAVE",
+        "TITLE \"Two: Stems\"",
+        "PERFORMER \"Guest\"",
+        "ISRC USS1Z2600001",
+        "ISRC GBAYE2600123",
+    ] {
+        assert!(cue.contains(expected), "{expected} missing from\n{cue}");
+    }
+    let (image_rate, image) = read_wav(&out.join("album.wav"));
+    assert_eq!(image_rate, rate);
+    let indexes = cue_indexes(&cue, rate);
+    assert_eq!(indexes.len(), 3);
+    let names = ["01 - One.wav", "02 - Two_ Stems.wav", "03 - Three.wav"];
+    let gaps = [0.0, 2.0, 3.5];
+    let mut previous_end = 0u64;
+    for ((number, index0, index1), (name, gap)) in indexes.iter().zip(names.iter().zip(gaps)) {
+        let (track_rate, track) = read_wav(&out.join(name));
+        assert_eq!(track_rate, rate, "{name} resampled to the album rate");
+        let start = *index1 as usize;
+        let len = track[0].len();
+        // The track file is the image from INDEX 01 on, sample for sample.
+        for c in 0..2 {
+            assert_eq!(
+                &image[c][start..start + len],
+                &track[c][..],
+                "track {number} channel {c}"
+            );
+        }
+        // Silence from the previous track's end to INDEX 01, INDEX 00 where the gap starts.
+        for channel in &image {
+            assert!(channel[previous_end as usize..start]
+                .iter()
+                .all(|&x| x == 0.0));
+        }
+        let gap_samples = *index1 - index0.unwrap_or(*index1);
+        if gap > 0.0 {
+            let wanted = (gap * rate as f64) as u64;
+            assert!(
+                gap_samples >= wanted && gap_samples < wanted + 588,
+                "track {number}: gap {gap_samples} samples for {gap} s"
+            );
+            assert_eq!(index0.unwrap(), previous_end.div_ceil(588) * 588);
+        } else {
+            assert!(index0.is_none());
+        }
+        previous_end = *index1 + len as u64;
+        // On target: every track within ±0.1 LU (independent meter), under the ceiling.
+        let (integrated, true_peak) = reference_loudness(rate, &track);
+        assert!(
+            (integrated + 14.0).abs() <= 0.1,
+            "track {number}: {integrated}"
+        );
+        assert!(true_peak <= -1.0, "track {number}: {true_peak}");
+    }
+    assert_eq!(
+        image[0].len() as u64 % 588,
+        0,
+        "the image ends on a CUE frame"
+    );
+
+    // Fades: track 1 starts from silence and reaches half gain at 0.25 s (sine-squared);
+    // track 2 ends in silence.
+    let (_, one) = read_wav(&out.join(names[0]));
+    assert_eq!(one[0][0], 0.0);
+    let (_, two) = read_wav(&out.join(names[1]));
+    assert!(two[0].last().unwrap().abs() < 1e-5);
+    let tail_rms = |x: &[f32]| (x.iter().map(|v| v * v).sum::<f32>() / x.len() as f32).sqrt();
+    let n = two[0].len();
+    assert!(
+        tail_rms(&two[0][n - 2205..])
+            < 0.02 * tail_rms(&two[0][n - 3 * rate as usize..n - 2 * rate as usize])
+    );
+
+    // Reports: JSON with per-track loudness, Markdown with a row per track.
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("report.json")).unwrap()).unwrap();
+    assert_eq!(report["tracks"].as_array().unwrap().len(), 3);
+    for (t, (_, _, index1)) in report["tracks"].as_array().unwrap().iter().zip(&indexes) {
+        assert_eq!(t["start_sample"].as_u64().unwrap(), *index1);
+        assert!((t["integrated"].as_f64().unwrap() + 14.0).abs() <= 0.1);
+        assert!(t["true_peak"].as_f64().unwrap() <= -1.0);
+    }
+    let markdown = std::fs::read_to_string(out.join("report.md")).unwrap();
+    assert!(
+        markdown.contains("| 3 | Three | GBAYE2600123 |"),
+        "{markdown}"
+    );
+}
+
+/// A fade on a quiet sine with no limiter and no target: the written track is the input times
+/// the sine-squared fade curve (float output, so no dither in the way).
+#[test]
+fn fades_follow_the_curve() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let rate = 48_000;
+    let input = sine(rate, 4.0, 440.0, 0.25);
+    write_wav(&d.join("tone.wav"), rate, &input, Format::Float);
+    std::fs::write(d.join("none.toml"), "gain = 0.0\n").unwrap();
+    let manifest = write_manifest(
+        d,
+        r#"
+[album]
+title = "Fades"
+performer = "Test"
+chain = "none.toml"
+bits = "32f"
+
+[[track]]
+title = "Tone"
+file = "tone.wav"
+fade_in = 1.0
+fade_out = 2.0
+"#,
+    );
+    assert_ok(&lathe(&["album", manifest.to_str().unwrap(), "--quiet"]));
+    let (_, out) = read_wav(&d.join("01 - Tone.wav"));
+    let total = input[0].len();
+    for i in (0..total).step_by(97) {
+        let fade_in = (std::f64::consts::FRAC_PI_2 * (i as f64 / rate as f64).min(1.0))
+            .sin()
+            .powi(2);
+        let from_end = (total - 1 - i) as f64 / (2 * rate) as f64;
+        let fade_out = (std::f64::consts::FRAC_PI_2 * from_end.min(1.0))
+            .sin()
+            .powi(2);
+        let expected = input[0][i] as f64 * fade_in * fade_out;
+        assert!(
+            (out[0][i] as f64 - expected).abs() < 1e-6,
+            "sample {i}: {} vs {expected}",
+            out[0][i]
+        );
+    }
+}
+
+/// Album mode keeps the songs' relative loudness (one gain for all) and lands the album as a
+/// whole on the target; track mode brings each to the target.
+#[test]
+fn album_mode_keeps_relative_loudness() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let rate = 44_100;
+    write_wav(
+        &d.join("loud.wav"),
+        rate,
+        &music(rate, 10.0, 0.1, 4),
+        Format::Int(24),
+    );
+    write_wav(
+        &d.join("soft.wav"),
+        rate,
+        &music(rate, 10.0, 0.05, 5),
+        Format::Int(24),
+    );
+    let manifest = write_manifest(
+        d,
+        r#"
+[album]
+title = "Dynamics"
+performer = "Test"
+target = -30
+loudness = "album"
+gap = 1.0
+
+[[track]]
+title = "Loud"
+file = "loud.wav"
+
+[[track]]
+title = "Soft"
+file = "soft.wav"
+"#,
+    );
+    assert_ok(&lathe(&["album", manifest.to_str().unwrap(), "--quiet"]));
+    let (_, loud) = read_wav(&d.join("01 - Loud.wav"));
+    let (_, soft) = read_wav(&d.join("02 - Soft.wav"));
+    let (l, _) = reference_loudness(rate, &loud);
+    let (s, _) = reference_loudness(rate, &soft);
+    // The sources differ by 20·log10(2) = 6.02 dB; at −30 LUFS nothing reaches the limiter.
+    assert!((l - s - 6.02).abs() < 0.05, "loud {l}, soft {s}");
+    // The album (both tracks as one programme) is on target.
+    let both: Vec<Vec<f32>> = (0..2)
+        .map(|c| [loud[c].clone(), soft[c].clone()].concat())
+        .collect();
+    let (album, _) = reference_loudness(rate, &both);
+    assert!((album + 30.0).abs() <= 0.1, "album {album}");
+}

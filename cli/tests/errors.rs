@@ -1,0 +1,268 @@
+//! Bad input fails clearly (non-zero exit, the file and the problem named) and leaves nothing
+//! behind: no output, no temporary file, inputs untouched.
+
+mod common;
+
+use std::path::Path;
+
+use common::*;
+
+/// Runs lathe expecting failure; returns stderr after checking that `dir` holds exactly the
+/// files it held before.
+fn fails(dir: &Path, args: &[&str], expected: &[&str]) -> String {
+    let before = listing(dir);
+    let run = lathe(args);
+    let message = stderr(&run);
+    assert_eq!(
+        run.status.code(),
+        Some(1),
+        "{args:?} should fail: {message}"
+    );
+    for part in expected {
+        assert!(
+            message.contains(part),
+            "{args:?}: '{part}' not in: {message}"
+        );
+    }
+    assert_eq!(listing(dir), before, "{args:?} left files behind");
+    message
+}
+
+fn tone(dir: &Path, name: &str, rate: u32) -> String {
+    let path = dir.join(name);
+    write_wav(&path, rate, &sine(rate, 3.0, 440.0, 0.3), Format::Int(16));
+    path.to_str().unwrap().to_owned()
+}
+
+#[test]
+fn bad_files_fail_naming_the_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let out = d.join("out.wav");
+    let out = out.to_str().unwrap();
+
+    // Missing.
+    let missing = d.join("missing.wav");
+    fails(
+        d,
+        &["master", missing.to_str().unwrap(), "-o", out],
+        &["missing.wav", "cannot open"],
+    );
+    fails(
+        d,
+        &["analyze", missing.to_str().unwrap()],
+        &["missing.wav", "cannot open"],
+    );
+
+    // Not audio.
+    let text = d.join("notes.wav");
+    std::fs::write(&text, "these are not samples").unwrap();
+    fails(
+        d,
+        &["master", text.to_str().unwrap(), "-o", out],
+        &["notes.wav", "not a readable audio file"],
+    );
+
+    // Truncated: a WAV cut in the middle of its data.
+    let cut = tone(d, "cut.wav", 44_100);
+    let bytes = std::fs::read(&cut).unwrap();
+    std::fs::write(&cut, &bytes[..bytes.len() / 2]).unwrap();
+    fails(d, &["master", &cut, "-o", out], &["cut.wav", "truncated"]);
+    fails(d, &["analyze", &cut], &["cut.wav", "truncated"]);
+
+    // An output format we cannot write, and FLAC asked to hold floats.
+    let good = tone(d, "good.wav", 44_100);
+    let mp3 = d.join("out.mp3");
+    fails(
+        d,
+        &["master", &good, "-o", mp3.to_str().unwrap()],
+        &["out.mp3", ".wav or .flac"],
+    );
+    let flac = d.join("out.flac");
+    fails(
+        d,
+        &[
+            "master",
+            &good,
+            "-o",
+            flac.to_str().unwrap(),
+            "--bits",
+            "32f",
+        ],
+        &["FLAC"],
+    );
+
+    // Absurd settings.
+    fails(
+        d,
+        &["master", &good, "-o", out, "--target", "loudest"],
+        &["unknown target"],
+    );
+    fails(
+        d,
+        &["master", &good, "-o", out, "--ceiling", "3"],
+        &["ceiling"],
+    );
+    fails(
+        d,
+        &["master", &good, "-o", out, "--bits", "12"],
+        &["bit depth"],
+    );
+    fails(
+        d,
+        &["master", &good, "-o", out, "--rate", "1000"],
+        &["--rate 1000"],
+    );
+    std::fs::write(d.join("chain.toml"), "[limiter]\nceiling = 6.0\n").unwrap();
+    let chain = d.join("chain.toml");
+    fails(
+        d,
+        &[
+            "master",
+            &good,
+            "-o",
+            out,
+            "--chain",
+            chain.to_str().unwrap(),
+        ],
+        &["chain.toml", "ceiling = 6"],
+    );
+    std::fs::write(&chain, "[limiter]\ncieling = -1.0\n").unwrap();
+    fails(
+        d,
+        &[
+            "master",
+            &good,
+            "-o",
+            out,
+            "--chain",
+            chain.to_str().unwrap(),
+        ],
+        &["chain.toml", "line 2", "cieling"],
+    );
+}
+
+#[test]
+fn outputs_are_never_overwritten_without_force() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let input = tone(d, "in.wav", 48_000);
+    let before = std::fs::read(&input).unwrap();
+    // The input itself, even with --force.
+    fails(
+        d,
+        &["master", &input, "-o", &input, "--force"],
+        &["in.wav", "never overwrites its inputs"],
+    );
+    assert_eq!(std::fs::read(&input).unwrap(), before);
+    // An existing output, unless --force.
+    let out = d.join("out.wav");
+    std::fs::write(&out, "keep me").unwrap();
+    fails(
+        d,
+        &["master", &input, "-o", out.to_str().unwrap()],
+        &["out.wav", "already exists", "--force"],
+    );
+    assert_eq!(std::fs::read(&out).unwrap(), b"keep me");
+    assert_ok(&lathe(&[
+        "master",
+        &input,
+        "-o",
+        out.to_str().unwrap(),
+        "--force",
+        "--quiet",
+    ]));
+    assert_eq!(&std::fs::read(&out).unwrap()[..4], b"RIFF");
+}
+
+#[test]
+fn unreachable_target_fails_and_writes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    // A full-scale square wave limited to −6 dBTP cannot read 0 LUFS.
+    let square: Vec<f32> = (0..44_100 * 4)
+        .map(|i| if (i / 50) % 2 == 0 { 0.9 } else { -0.9 })
+        .collect();
+    let input = d.join("square.wav");
+    write_wav(&input, 44_100, &[square.clone(), square], Format::Int(24));
+    let out = d.join("out.wav");
+    fails(
+        d,
+        &[
+            "master",
+            input.to_str().unwrap(),
+            "-o",
+            out.to_str().unwrap(),
+            "--target",
+            "0",
+            "--ceiling",
+            "-6",
+            "--quiet",
+        ],
+        &["cannot be reached"],
+    );
+    // Silence cannot be brought to any loudness.
+    let silent = d.join("silent.wav");
+    write_wav(
+        &silent,
+        44_100,
+        &[vec![0.0; 44_100], vec![0.0; 44_100]],
+        Format::Int(16),
+    );
+    fails(
+        d,
+        &[
+            "master",
+            silent.to_str().unwrap(),
+            "-o",
+            out.to_str().unwrap(),
+            "--target",
+            "-14",
+        ],
+        &["silent"],
+    );
+}
+
+#[test]
+fn bad_manifests_name_the_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    tone(d, "a.wav", 44_100);
+    tone(d, "b48.wav", 48_000);
+    let manifest = d.join("album.toml");
+    let cases: [(&str, &[&str]); 6] = [
+        (
+            "[album]\ntitle = \"A\"\nperformer = \"B\"\n\n[[track]]\ntitle = \"One\"\nfile = \"a.wav\"\nisrc = \"US-XYZ-1\"\n",
+            &["album.toml", "line 8", "ISRC 'US-XYZ-1'", "12 characters"],
+        ),
+        (
+            "[album]\ntitle = \"A\"\nperformer = \"B\"\ncatalog = \"12345\"\n[[track]]\ntitle = \"One\"\nfile = \"a.wav\"\n",
+            &["album.toml", "line 4", "catalog"],
+        ),
+        (
+            "[album]\ntitle = \"A\"\nperformer = \"B\"\n[[track]]\ntitle = \"One\"\nfiel = \"a.wav\"\n",
+            &["album.toml", "line 6", "fiel"],
+        ),
+        (
+            "[album]\ntitle = \"A\"\nperformer = \"B\"\n[[track]]\ntitle = \"One\"\nfile = \"a.wav\n",
+            &["album.toml", "line 6"],
+        ),
+        (
+            "[album]\ntitle = \"A\"\nperformer = \"B\"\n[[track]]\ntitle = \"Stems\"\n[[track.stem]]\nfile = \"a.wav\"\n[[track.stem]]\nfile = \"b48.wav\"\n",
+            &["mismatched sample rates among stems", "a.wav", "b48.wav"],
+        ),
+        (
+            "[album]\ntitle = \"A\"\nperformer = \"B\"\n[[track]]\ntitle = \"Gone\"\nfile = \"gone.wav\"\n",
+            &["gone.wav", "cannot open"],
+        ),
+    ];
+    for (text, expected) in cases {
+        std::fs::write(&manifest, text).unwrap();
+        let message = fails(
+            d,
+            &["album", manifest.to_str().unwrap(), "--quiet"],
+            expected,
+        );
+        assert!(!message.contains("panicked"), "{message}");
+    }
+}

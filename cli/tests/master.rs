@@ -1,0 +1,216 @@
+//! `lathe master` and `lathe analyze` end to end: the built binary on generated audio, its
+//! output checked by an independent meter (the `ebur128` crate, BS.1770-4 with 4x true peak).
+
+mod common;
+
+use common::*;
+
+/// Lands each target within ±0.1 LU with the true peak at or under the ceiling, from a quiet
+/// and a hot source, through the default chain and the full `polish` chain.
+#[test]
+fn master_lands_the_target_under_the_ceiling() {
+    let dir = tempfile::tempdir().unwrap();
+    let rate = 44_100;
+    let cases: [(&str, f64, &str, f64, f64); 4] = [
+        // (preset, source gain, target, expected LUFS, ceiling dBTP)
+        ("clean", 0.25, "spotify", -14.0, -1.0),
+        ("polish", 0.25, "-9", -9.0, -1.0),
+        ("glue", 0.9, "apple", -16.0, -1.0),
+        ("clean", 0.05, "ebu", -23.0, -1.0),
+    ];
+    for (n, (preset, gain, target, lufs, ceiling)) in cases.into_iter().enumerate() {
+        let input = dir.path().join(format!("in{n}.wav"));
+        let output = dir.path().join(format!("out{n}.wav"));
+        write_wav(
+            &input,
+            rate,
+            &music(rate, 20.0, gain, n as u64),
+            Format::Int(24),
+        );
+        let run = lathe(&[
+            "master",
+            path_str(&input),
+            "-o",
+            path_str(&output),
+            "--preset",
+            preset,
+            "--target",
+            target,
+            "--quiet",
+            "--json",
+        ]);
+        assert_ok(&run);
+        let report: serde_json::Value = serde_json::from_str(&stdout(&run)).unwrap();
+        let (out_rate, samples) = read_wav(&output);
+        assert_eq!(out_rate, rate);
+        assert_eq!(samples[0].len(), 20 * rate as usize, "length kept");
+        let (integrated, true_peak) = reference_loudness(rate, &samples);
+        assert!(
+            (integrated - lufs).abs() <= 0.1,
+            "{preset} → {target}: {integrated:.3} LUFS (report {report})"
+        );
+        let reference = reference_true_peak(rate, &samples);
+        // Under the ceiling on a 4x BS.1770 meter, within 0.1 dB of it by exact reconstruction.
+        assert!(
+            true_peak <= ceiling && reference <= ceiling + 0.1,
+            "{preset} → {target}: true peak {true_peak:.3} dBTP (ebur128), {reference:.3} (16x)"
+        );
+        // The report says what the reference measures.
+        let reported = report["after"]["integrated"].as_f64().unwrap();
+        assert!(
+            (reported - integrated).abs() <= 0.05,
+            "{reported} vs {integrated}"
+        );
+    }
+}
+
+/// Resampling to 48 kHz and 16-bit output: still on target, length scaled exactly, and the
+/// output is dithered (not merely truncated: the LSB pattern of a quiet fade-out is noisy).
+#[test]
+fn master_resamples_and_reduces_bit_depth() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("in.wav");
+    let output = dir.path().join("out.wav");
+    write_wav(&input, 44_100, &music(44_100, 12.0, 0.3, 7), Format::Float);
+    let run = lathe(&[
+        "master",
+        path_str(&input),
+        "-o",
+        path_str(&output),
+        "--target",
+        "-12",
+        "--ceiling",
+        "-2",
+        "--rate",
+        "48000",
+        "--bits",
+        "16",
+        "--quiet",
+    ]);
+    assert_ok(&run);
+    let spec = hound::WavReader::open(&output).unwrap().spec();
+    assert_eq!((spec.sample_rate, spec.bits_per_sample), (48_000, 16));
+    let (rate, samples) = read_wav(&output);
+    assert_eq!(samples[0].len(), 12 * 48_000);
+    let (integrated, true_peak) = reference_loudness(rate, &samples);
+    assert!((integrated + 12.0).abs() <= 0.1, "{integrated}");
+    let reference = reference_true_peak(rate, &samples);
+    assert!(
+        true_peak <= -2.0 && reference <= -1.9,
+        "{true_peak} {reference}"
+    );
+}
+
+/// FLAC output decodes (with symphonia, through `lathe analyze`) to the same loudness as the
+/// WAV master, and the WAV and FLAC masters of the same input hold identical samples.
+#[test]
+fn flac_output_matches_wav() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("in.wav");
+    write_wav(&input, 48_000, &music(48_000, 8.0, 0.3, 3), Format::Int(24));
+    for name in ["out.wav", "out.flac"] {
+        let run = lathe(&[
+            "master",
+            path_str(&input),
+            "-o",
+            path_str(&dir.path().join(name)),
+            "--target",
+            "-14",
+            "--bits",
+            "24",
+            "--quiet",
+        ]);
+        assert_ok(&run);
+    }
+    let flac = std::fs::read(dir.path().join("out.flac")).unwrap();
+    assert_eq!(&flac[..4], b"fLaC");
+    let run = lathe(&[
+        "analyze",
+        "--json",
+        "--quiet",
+        path_str(&dir.path().join("out.wav")),
+        path_str(&dir.path().join("out.flac")),
+    ]);
+    assert_ok(&run);
+    let reports: serde_json::Value = serde_json::from_str(&stdout(&run)).unwrap();
+    for key in ["integrated", "true_peak", "sample_peak", "range"] {
+        assert_eq!(reports[0][key], reports[1][key], "{key}");
+    }
+    assert_eq!(reports[1]["seconds"].as_f64().unwrap(), 8.0);
+}
+
+/// `analyze` agrees with the independent meter and writes a plot per file.
+#[test]
+fn analyze_reports_and_plots() {
+    let dir = tempfile::tempdir().unwrap();
+    let plots = dir.path().join("plots");
+    std::fs::create_dir(&plots).unwrap();
+    let a = dir.path().join("a.wav");
+    let b = dir.path().join("b.wav");
+    let sa = music(44_100, 15.0, 0.2, 1);
+    let sb = sine(48_000, 10.0, 997.0, 0.5);
+    write_wav(&a, 44_100, &sa, Format::Int(16));
+    write_wav(&b, 48_000, &sb, Format::Float);
+    let run = lathe(&[
+        "analyze",
+        "--json",
+        "--quiet",
+        "--plot",
+        path_str(&plots),
+        path_str(&a),
+        path_str(&b),
+    ]);
+    assert_ok(&run);
+    let reports: serde_json::Value = serde_json::from_str(&stdout(&run)).unwrap();
+    for (n, (rate, samples)) in [(44_100, &sa), (48_000, &sb)].into_iter().enumerate() {
+        let (integrated, true_peak) = reference_loudness(rate, samples);
+        let r = &reports[n];
+        assert!(
+            (r["integrated"].as_f64().unwrap() - integrated).abs() <= 0.1,
+            "{r}"
+        );
+        assert!(
+            (r["true_peak"].as_f64().unwrap() - true_peak).abs() <= 0.2,
+            "{r}"
+        );
+        for key in [
+            "short_term_max",
+            "momentary_max",
+            "range",
+            "sample_peak",
+            "plr",
+        ] {
+            assert!(r[key].is_number(), "{key} in {r}");
+        }
+    }
+    // A 997 Hz sine at −6.02 dBFS: −6.02 LUFS by BS.1770's definition (±0.1).
+    assert!((reports[1]["integrated"].as_f64().unwrap() + 6.02).abs() <= 0.1);
+    for name in ["a.png", "b.png"] {
+        let png = std::fs::read(plots.join(name)).unwrap();
+        assert_eq!(&png[1..4], b"PNG", "{name}");
+        assert!(png.len() > 10_000, "{name} has content");
+    }
+    // The table names every file.
+    let table = lathe(&["analyze", "--quiet", path_str(&a), path_str(&b)]);
+    assert_ok(&table);
+    assert!(stdout(&table).contains("a.wav") && stdout(&table).contains("I LUFS"));
+}
+
+/// The reference reconstruction reads sines at their amplitude, including the fs/4 sine at 45°
+/// whose samples sit 3 dB under its peak, and a 19 kHz sine.
+#[test]
+fn reference_true_peak_is_exact_on_sines() {
+    for (hz, phase) in [
+        (997.0, 0.3),
+        (11_025.0, std::f64::consts::FRAC_PI_4),
+        (19_000.0, 0.1),
+    ] {
+        let x: Vec<f32> = (0..44_100)
+            .map(|n| {
+                (0.5 * (std::f64::consts::TAU * hz * n as f64 / 44_100.0 + phase).sin()) as f32
+            })
+            .collect();
+        let tp = reference_true_peak(44_100, &[x]);
+        assert!((tp + 6.0206).abs() < 0.01, "{hz} Hz: {tp}");
+    }
+}
