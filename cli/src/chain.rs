@@ -570,7 +570,7 @@ impl PreChain {
     }
 }
 
-/// Limiter settings for a chain at `ceiling_db`, or `None` when the chain has no limiter.
+/// The chain's limiter at `ceiling_db`, or `None` when the chain has no limiter.
 pub fn limiter(config: &ChainConfig, ceiling_db: f32, sample_rate: f32) -> Result<Option<Limiter>> {
     match &config.limiter {
         Some(l) => Ok(Some(Limiter::new(

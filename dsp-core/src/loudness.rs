@@ -212,6 +212,8 @@ pub struct LoudnessMeter {
     true_peaks: Vec<f32>,
     sample_peak: f32,
     skipped_blocks: u64,
+    /// Whether true and sample peaks are measured.
+    peaks: bool,
 }
 
 /// What the meter reads now, in LUFS / LU / dBTP / dBFS (`-inf` where there is nothing yet).
@@ -282,6 +284,7 @@ impl LoudnessMeter {
             true_peaks: vec![0.0; channels],
             sample_peak: 0.0,
             skipped_blocks: 0,
+            peaks: true,
         })
     }
 
@@ -314,6 +317,12 @@ impl LoudnessMeter {
         self.skipped_blocks = 0;
     }
 
+    /// Turns true-peak and sample-peak measurement on (the default) or off: loudness alone
+    /// costs a fraction of the oversampled peak detection, for passes that only need loudness.
+    pub fn set_peaks(&mut self, on: bool) {
+        self.peaks = on;
+    }
+
     /// Number of blocks skipped because they contained NaN or inf.
     pub fn skipped_blocks(&self) -> u64 {
         self.skipped_blocks
@@ -328,7 +337,8 @@ impl LoudnessMeter {
             return;
         }
         let len = used.iter().map(|c| c.len()).min().unwrap_or(0);
-        for ((channel, detector), peak) in used
+        let peaks = if self.peaks { used.len() } else { 0 };
+        for ((channel, detector), peak) in used[..peaks]
             .iter()
             .zip(&mut self.detectors)
             .zip(&mut self.true_peaks)

@@ -445,3 +445,17 @@ fn merged_programmes_measure_as_one() {
     let b = LoudnessMeter::new(48_000, 2).unwrap();
     assert!(a.merge_programme(&b).is_err());
 }
+
+/// With peaks off the loudness is identical and no peak is reported.
+#[test]
+fn loudness_without_peaks() {
+    let rate = 44_100;
+    let signal = stereo(rate, &[(-26.0, 20.0), (-20.0, 20.1), (-26.0, 20.0)]);
+    let full = meter(rate, &signal, |_, _| {});
+    let mut light = LoudnessMeter::new(rate, 2).unwrap();
+    light.set_peaks(false);
+    light.process(&[&signal[0], &signal[1]]);
+    assert_eq!(light.integrated(), full.integrated());
+    assert_eq!(light.range(), full.range());
+    assert_eq!(light.true_peak_db(), f64::NEG_INFINITY);
+}

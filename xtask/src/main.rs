@@ -8,12 +8,15 @@
 //! - `cargo xtask test`: formatting, clippy, unit/DSP tests, then debug-asserting bundles loaded
 //!   by the CLAP host tests, the VST3 host tests (pedalboard) and the GUI screenshot test.
 //! - `cargo xtask bench`: the DSP benchmarks.
+//! - `cargo xtask bench-cli`: `lathe master` with the full chain on 1- and 10-minute files:
+//!   realtime factor and peak memory.
 
 use anyhow::{bail, Context, Result};
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 
+mod bench_cli;
 mod system;
 
 fn main() -> Result<()> {
@@ -26,6 +29,7 @@ fn main() -> Result<()> {
         "install" => install(),
         "test" => test(),
         "bench" => run("cargo", &["bench", "-p", "dsp-core"]),
+        "bench-cli" => bench_cli::run(&target_dir()),
         _ => nice_plug_xtask::main_with_args("cargo xtask", std::iter::once(command).chain(rest)),
     }
 }
