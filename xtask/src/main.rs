@@ -4,7 +4,8 @@
 //! - `cargo xtask bundle-all [cargo args]`: every plugin in `bundler.toml`, CLAP + VST3, into
 //!   `target/bundled/`.
 //! - `cargo xtask install`: installs missing system packages, bundles every plugin in release
-//!   mode and copies the bundles to `~/.clap` and `~/.vst3`.
+//!   mode and copies the bundles to `~/.clap` and `~/.vst3`, and the `lathe` command to
+//!   `~/.local/bin`.
 //! - `cargo xtask test`: formatting, clippy, unit/DSP tests, then debug-asserting bundles loaded
 //!   by the CLAP host tests, the VST3 host tests (pedalboard) and the GUI screenshot test.
 //! - `cargo xtask bench`: the DSP benchmarks.
@@ -90,6 +91,14 @@ fn install() -> Result<()> {
             println!("installed {}", destination.display());
         }
     }
+    // The command-line tool.
+    run("cargo", &["build", "--release", "-p", "lathe-cli"])?;
+    let bin = home.join(".local/bin");
+    std::fs::create_dir_all(&bin)?;
+    let destination = bin.join("lathe");
+    copy_replacing(&target_dir().join("release/lathe"), &destination)
+        .context("installing the lathe command")?;
+    println!("installed {}", destination.display());
     Ok(())
 }
 

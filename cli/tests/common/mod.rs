@@ -81,6 +81,7 @@ pub fn sine(rate: u32, seconds: f64, hz: f64, amplitude: f64) -> [Vec<f32>; 2] {
     [channel.clone(), channel]
 }
 
+#[derive(Clone, Copy)]
 pub enum Format {
     Int(u16),
     Float,
