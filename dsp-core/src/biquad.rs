@@ -266,6 +266,18 @@ impl Biquad {
         y
     }
 
+    /// [`Biquad::process_unflushed`] for a high-pass whose numerator is exactly `[1, −2, 1]`
+    /// (double zero at DC, as BS.1770's RLB filter): the numerator costs no multiplications.
+    #[inline]
+    pub fn process_unflushed_unit_highpass(&mut self, x: f64) -> f64 {
+        debug_assert_eq!(self.coeffs.b, [1.0, -2.0, 1.0]);
+        let [a1, a2] = self.coeffs.a;
+        let y = x + self.s1;
+        self.s1 = self.s2 - 2.0 * x - a1 * y;
+        self.s2 = x - a2 * y;
+        y
+    }
+
     /// Flushes the state to zero once both values are tiny. Flushing one alone would break the
     /// recursion: with `s2` zeroed, `y' = −a1·y` grows for any low-frequency section (|a1| ≈ 2),
     /// and the state would hover in a limit cycle just above the threshold instead of decaying.

@@ -60,7 +60,7 @@ impl KWeighting {
     #[inline]
     pub fn process_unflushed(&mut self, x: f64) -> f64 {
         self.highpass
-            .process_unflushed(self.shelf.process_unflushed(x))
+            .process_unflushed_unit_highpass(self.shelf.process_unflushed(x))
     }
 
     pub fn flush(&mut self) {

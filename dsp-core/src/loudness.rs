@@ -123,11 +123,16 @@ fn energy_of(loudness: f64) -> f64 {
 }
 
 /// Gating blocks or short-term values by loudness: counts and energy sums in 0.01 LU bins above
-/// the absolute gate. Fixed size.
+/// the absolute gate, with running totals and the highest occupied bin so that a reading costs a
+/// scan of the occupied range only. Fixed size.
 #[derive(Clone, Debug)]
 struct Histogram {
     counts: Vec<u64>,
     energies: Vec<f64>,
+    total_count: u64,
+    total_energy: f64,
+    /// One past the highest occupied bin (0 when empty).
+    end: usize,
 }
 
 impl Histogram {
@@ -135,12 +140,18 @@ impl Histogram {
         Self {
             counts: vec![0; BINS],
             energies: vec![0.0; BINS],
+            total_count: 0,
+            total_energy: 0.0,
+            end: 0,
         }
     }
 
     fn reset(&mut self) {
-        self.counts.fill(0);
-        self.energies.fill(0.0);
+        self.counts[..self.end].fill(0);
+        self.energies[..self.end].fill(0.0);
+        self.total_count = 0;
+        self.total_energy = 0.0;
+        self.end = 0;
     }
 
     fn bin(loudness: f64) -> usize {
@@ -158,22 +169,38 @@ impl Histogram {
             let bin = Self::bin(loudness);
             self.counts[bin] += 1;
             self.energies[bin] += energy;
+            self.total_count += 1;
+            self.total_energy += energy;
+            self.end = self.end.max(bin + 1);
         }
+    }
+
+    /// Adds another histogram's contents.
+    fn merge(&mut self, other: &Histogram) {
+        for (a, b) in self.counts[..other.end].iter_mut().zip(&other.counts) {
+            *a += b;
+        }
+        for (a, b) in self.energies[..other.end].iter_mut().zip(&other.energies) {
+            *a += b;
+        }
+        self.total_count += other.total_count;
+        self.total_energy += other.total_energy;
+        self.end = self.end.max(other.end);
     }
 
     /// Count and energy sum of the bins from `first` up.
     fn sum_from(&self, first: usize) -> (u64, f64) {
-        let counts: u64 = self.counts[first..].iter().sum();
-        let energy: f64 = self.energies[first..].iter().sum();
+        let range = first.min(self.end)..self.end;
+        let counts: u64 = self.counts[range.clone()].iter().sum();
+        let energy: f64 = self.energies[range].iter().sum();
         (counts, energy)
     }
 
     /// The first bin at or above the relative gate `gate_lu` below the mean of everything that
     /// passed the absolute gate; `None` when nothing did.
     fn relative_gate_bin(&self, gate_lu: f64) -> Option<usize> {
-        let (count, energy) = self.sum_from(0);
-        (count > 0).then(|| {
-            let gate = loudness_of(energy / count as f64) + gate_lu;
+        (self.total_count > 0).then(|| {
+            let gate = loudness_of(self.total_energy / self.total_count as f64) + gate_lu;
             if gate <= ABSOLUTE_GATE {
                 0
             } else {
@@ -480,13 +507,13 @@ impl LoudnessMeter {
         let percentile = |p: f64| {
             let rank = ((count - 1) as f64 * p).round() as u64;
             let mut seen = 0;
-            for bin in first..BINS {
+            for bin in first..self.range.end {
                 seen += self.range.counts[bin];
                 if seen > rank {
                     return Histogram::bin_centre(bin);
                 }
             }
-            Histogram::bin_centre(BINS - 1)
+            Histogram::bin_centre(self.range.end.saturating_sub(1))
         };
         percentile(0.95) - percentile(0.10)
     }
@@ -514,17 +541,8 @@ impl LoudnessMeter {
                 other.sample_rate, other.channels, self.sample_rate, self.channels
             ));
         }
-        for (mine, theirs) in [
-            (&mut self.integrated, &other.integrated),
-            (&mut self.range, &other.range),
-        ] {
-            for (a, b) in mine.counts.iter_mut().zip(&theirs.counts) {
-                *a += b;
-            }
-            for (a, b) in mine.energies.iter_mut().zip(&theirs.energies) {
-                *a += b;
-            }
-        }
+        self.integrated.merge(&other.integrated);
+        self.range.merge(&other.range);
         self.max_momentary = self.max_momentary.max(other.max_momentary);
         self.max_short_term = self.max_short_term.max(other.max_short_term);
         for (a, b) in self.true_peaks.iter_mut().zip(&other.true_peaks) {
