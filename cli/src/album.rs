@@ -636,7 +636,7 @@ fn prepare_track(
     let name = format!("{:02} {}", track.number, track.title);
     let mut ticker = Ticker::new(progress.bar(&name, seconds), rate);
     ticker.stage(if track.stems { "sum stems" } else { "analyse" });
-    let prepared = master::prepare(&mut source, &track.chain, dir, &mut ticker)
+    let prepared = master::prepare(&mut source, &track.chain, dir, 2, &mut ticker)
         .with_context(|| format!("track {} ('{}')", track.number, track.title))?;
     Ok((prepared, ticker))
 }

@@ -17,8 +17,19 @@ use crate::target::{self, Target};
 /// The pre-limiter signal of one programme, cached, with its loudness.
 pub struct Prepared {
     pub cache: Cache,
-    /// Loudness of the cached (pre-limiter) signal.
+    /// Loudness of the cached (pre-limiter) signal, as the output will be metered.
     pub pre: LoudnessMeter,
+    /// Channels of the output: 1 (the cache holds dual mono) or 2.
+    pub channels: usize,
+}
+
+/// Meters a stereo block as the output will hold it: the left alone when the output is mono.
+fn meter_as_output(meter: &mut LoudnessMeter, channels: usize, left: &[f32], right: &[f32]) {
+    if channels == 1 {
+        meter.process(&[left]);
+    } else {
+        meter.process(&[left, right]);
+    }
 }
 
 /// Runs `source` through the chain's processors before the limiter into a cache in `dir`.
@@ -26,24 +37,29 @@ pub fn prepare(
     source: &mut dyn Stream,
     config: &ChainConfig,
     dir: &Path,
+    channels: usize,
     ticker: &mut Ticker,
 ) -> Result<Prepared> {
     let rate = source.rate();
     let mut pre_chain = PreChain::new(config, rate as f32)?;
     let mut cache = Cache::new(dir, rate)?;
-    let mut pre = LoudnessMeter::new(rate, 2).map_err(anyhow::Error::msg)?;
+    let mut pre = LoudnessMeter::new(rate, channels).map_err(anyhow::Error::msg)?;
     let latency = pre_chain.latency() as usize;
     engine::run_aligned(
         source,
         latency,
         &mut |l, r| pre_chain.process(l, r),
         &mut |l, r| {
-            pre.process(&[l, r]);
+            meter_as_output(&mut pre, channels, l, r);
             ticker.advance(l.len());
             cache.push(l, r)
         },
     )?;
-    Ok(Prepared { cache, pre })
+    Ok(Prepared {
+        cache,
+        pre,
+        channels,
+    })
 }
 
 /// How the cached signal is finished: gain into the limiter, then fades.
@@ -73,10 +89,12 @@ impl Finish<'_> {
 
     /// The loudness after limiter and fades at `gain_db` (nothing written).
     pub fn measure(&self, prepared: &mut Prepared, gain_db: f64) -> Result<LoudnessMeter> {
-        let mut meter = LoudnessMeter::new(prepared.cache.rate(), 2).map_err(anyhow::Error::msg)?;
+        let channels = prepared.channels;
+        let mut meter =
+            LoudnessMeter::new(prepared.cache.rate(), channels).map_err(anyhow::Error::msg)?;
         meter.set_peaks(false);
         self.render(prepared, gain_db, &mut |l, r| {
-            meter.process(&[l, r]);
+            meter_as_output(&mut meter, channels, l, r);
             Ok(())
         })?;
         Ok(meter)
@@ -177,6 +195,7 @@ pub fn write_verified(
     let mut limiter_ceiling = ceiling - PEAK_SAFETY_DB / 2.0;
     let mut gain = fixed_gain;
     let mut passes = 0;
+    let mut missed_by = 0.0;
     for _ in 0..CEILING_ATTEMPTS {
         let finish = Finish {
             config,
@@ -204,6 +223,7 @@ pub fn write_verified(
             }
             _ => None,
         };
+        missed_by = loudness_off.unwrap_or(0.0);
         if peak_over <= 0.0 && loudness_off.is_none() {
             writer.finish()?;
             return Ok((written, this_gain, passes));
@@ -223,6 +243,9 @@ pub fn write_verified(
         }
         // Close to the target already: a step at unit slope corrects a small miss.
         gain = fixed_gain.or(loudness_off.map(|error| this_gain - error));
+    }
+    if missed_by != 0.0 {
+        bail!("the written loudness still missed the target by {missed_by:+.2} LU after {CEILING_ATTEMPTS} writes");
     }
     bail!("the limiter could not hold the {ceiling:.1} dBTP ceiling")
 }
@@ -351,12 +374,13 @@ pub fn run(args: MasterArgs) -> Result<()> {
     let mut ticker = Ticker::new(progress.bar(&name, seconds), info.sample_rate);
     ticker.stage("analyse");
 
+    let channels = info.channels.min(2);
     let mut prepared = if rate == info.sample_rate {
-        let prepared = prepare(&mut file, &config, &dir, &mut ticker)?;
+        let prepared = prepare(&mut file, &config, &dir, channels, &mut ticker)?;
         (prepared, file.meter.take())
     } else {
         let mut resampled = Resampled::new(file, rate)?;
-        let prepared = prepare(&mut resampled, &config, &dir, &mut ticker)?;
+        let prepared = prepare(&mut resampled, &config, &dir, channels, &mut ticker)?;
         (prepared, resampled.into_inner().meter)
     };
     // The input as decoded, at its own rate.
@@ -365,7 +389,6 @@ pub fn run(args: MasterArgs) -> Result<()> {
     let mut prepared = prepared.0;
     ticker = Ticker::new(ticker.bar, rate);
 
-    let channels = info.channels.min(2);
     let (written, gain_db, passes) = write_verified(
         &args.output,
         &config,

@@ -214,3 +214,32 @@ fn reference_true_peak_is_exact_on_sines() {
         assert!((tp + 6.0206).abs() < 0.01, "{hz} Hz: {tp}");
     }
 }
+
+/// A mono file masters to a mono file on target (the chain runs dual-mono).
+#[test]
+fn mono_stays_mono() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("mono.wav");
+    let output = dir.path().join("out.flac");
+    let [left, _] = music(48_000, 10.0, 0.3, 9);
+    write_wav(&input, 48_000, &[left], Format::Int(16));
+    assert_ok(&lathe(&[
+        "master",
+        path_str(&input),
+        "-o",
+        path_str(&output),
+        "--target",
+        "-16",
+        "--quiet",
+    ]));
+    let run = lathe(&["analyze", "--json", "--quiet", path_str(&output)]);
+    assert_ok(&run);
+    let report: serde_json::Value = serde_json::from_str(&stdout(&run)).unwrap();
+    assert_eq!(report[0]["channels"].as_u64().unwrap(), 1);
+    assert_eq!(report[0]["seconds"].as_f64().unwrap(), 10.0);
+    // BS.1770 counts one channel once: the mono programme itself is on target.
+    assert!(
+        (report[0]["integrated"].as_f64().unwrap() + 16.0).abs() <= 0.1,
+        "{report}"
+    );
+}
