@@ -71,15 +71,17 @@ pub struct Finish<'a> {
 }
 
 impl Finish<'_> {
-    /// Renders the cached signal at `gain_db` through a fresh limiter and the fades into `sink`.
+    /// Renders the cached signal at `gain_db` through a fresh limiter (4x detection when
+    /// `coarse`) and the fades into `sink`.
     fn render(
         &self,
         prepared: &mut Prepared,
         gain_db: f64,
+        coarse: bool,
         sink: &mut engine::BlockSinkMut<'_>,
     ) -> Result<()> {
         let rate = prepared.cache.rate();
-        let mut limiter = chain::limiter(self.config, self.ceiling as f32, rate as f32)?;
+        let mut limiter = chain::limiter(self.config, self.ceiling as f32, rate as f32, coarse)?;
         let fades = Fades {
             total: prepared.cache.frames(),
             ..self.fades
@@ -87,13 +89,19 @@ impl Finish<'_> {
         engine::render(&mut prepared.cache, gain_db, limiter.as_mut(), fades, sink)
     }
 
-    /// The loudness after limiter and fades at `gain_db` (nothing written).
-    pub fn measure(&self, prepared: &mut Prepared, gain_db: f64) -> Result<LoudnessMeter> {
+    /// The loudness after limiter and fades at `gain_db` (nothing written); `coarse` as in
+    /// [`chain::limiter`].
+    pub fn measure(
+        &self,
+        prepared: &mut Prepared,
+        gain_db: f64,
+        coarse: bool,
+    ) -> Result<LoudnessMeter> {
         let channels = prepared.channels;
         let mut meter =
             LoudnessMeter::new(prepared.cache.rate(), channels).map_err(anyhow::Error::msg)?;
         meter.set_peaks(false);
-        self.render(prepared, gain_db, &mut |l, r| {
+        self.render(prepared, gain_db, coarse, &mut |l, r| {
             meter_as_output(&mut meter, channels, l, r);
             Ok(())
         })?;
@@ -120,7 +128,7 @@ impl Finish<'_> {
         });
         let mut peak = 0.0f32;
         let mut meter = LoudnessMeter::new(rate, channels).map_err(anyhow::Error::msg)?;
-        self.render(prepared, gain_db, &mut |l, r| {
+        self.render(prepared, gain_db, false, &mut |l, r| {
             if channels == 1 {
                 if let Some(d) = &mut dither {
                     d.process(&mut [&mut *l]);
@@ -263,6 +271,12 @@ pub fn gain_for(
     let unlimited = prepared.pre.integrated();
     if finish.config.limiter.is_none() {
         // Without a limiter the loudness follows the gain exactly; only the peak can object.
+        // Fades take a little loudness off: then it is measured with them.
+        let unlimited = if finish.fades.is_none() {
+            unlimited
+        } else {
+            finish.measure(prepared, 0.0, false)?.integrated()
+        };
         if !unlimited.is_finite() {
             bail!(
                 "the programme is silent (below the −70 LUFS gate); no gain can reach {:.1} LUFS",
@@ -280,11 +294,25 @@ pub fn gain_for(
         }
         return Ok((gain, 0));
     }
+    // The search renders with 4x detection, then one render at the chain's own detection
+    // measures how far that moved the loudness, and a step along the search's last slope
+    // corrects it (the write checks the result).
+    let coarse = chain::has_coarse_limiter(finish.config);
     let found = target::find_gain(unlimited, target.lufs, |gain| {
         ticker.stage(&format!("search {gain:+.1} dB"));
-        Ok(finish.measure(prepared, gain)?.integrated())
+        Ok(finish.measure(prepared, gain, coarse)?.integrated())
     })?;
-    Ok((found.gain_db, found.evaluations))
+    if !coarse {
+        return Ok((found.gain_db, found.evaluations));
+    }
+    ticker.stage("check");
+    let error = finish.measure(prepared, found.gain_db, false)?.integrated() - target.lufs;
+    let gain = if error.abs() <= target::TOLERANCE {
+        found.gain_db
+    } else {
+        found.gain_db - error / found.slope
+    };
+    Ok((gain, found.evaluations + 1))
 }
 
 /// Bit depth when none is asked for: 16-bit sources stay 16-bit, everything else becomes 24.

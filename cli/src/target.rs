@@ -55,6 +55,8 @@ const MAX_EVALUATIONS: usize = 16;
 pub struct Found {
     pub gain_db: f64,
     pub evaluations: usize,
+    /// LU per dB near the solution (the last secant; 1 if there was none).
+    pub slope: f64,
 }
 
 /// Finds the gain that makes `loudness_at(gain)` (the integrated loudness after the limiter,
@@ -75,13 +77,21 @@ pub fn find_gain(
     let mut hi: Option<(f64, f64)> = None; // (gain, error > 0)
     let mut last: Option<(f64, f64)> = None;
     let mut gain = first;
+    let mut slope = 1.0;
     for evaluation in 1..=MAX_EVALUATIONS {
         let loudness = loudness_at(gain)?;
         let error = loudness - target;
+        // Secant through the last two points; the first step assumes 1 dB per dB.
+        if let Some((g, e)) = last {
+            if (gain - g).abs() > 1e-9 {
+                slope = ((error - e) / (gain - g)).clamp(0.02, 1.5);
+            }
+        }
         if error.abs() <= TOLERANCE {
             return Ok(Found {
                 gain_db: gain,
                 evaluations: evaluation,
+                slope,
             });
         }
         if error < 0.0 {
@@ -95,11 +105,6 @@ pub fn find_gain(
         } else {
             hi = Some((gain, error));
         }
-        // Secant through the last two points; the first step assumes 1 dB per dB.
-        let slope = match last {
-            Some((g, e)) if (gain - g).abs() > 1e-9 => ((error - e) / (gain - g)).clamp(0.02, 1.5),
-            _ => 1.0,
-        };
         last = Some((gain, error));
         let mut next = gain - error / slope;
         match (lo, hi) {
