@@ -164,14 +164,23 @@ fn outputs_are_never_overwritten_without_force() {
         &["out.wav", "already exists", "--force"],
     );
     assert_eq!(std::fs::read(&out).unwrap(), b"keep me");
-    assert_ok(&lathe(&[
-        "master",
-        &input,
-        "-o",
-        out.to_str().unwrap(),
-        "--force",
-        "--quiet",
-    ]));
+    // Replaced with --force; the before/after report goes to stdout.
+    let run = lathe(&["master", &input, "-o", out.to_str().unwrap(), "--force"]);
+    assert_ok(&run);
+    let report = stdout(&run);
+    for line in [
+        "before",
+        "after",
+        "integrated",
+        "true peak",
+        "loudness range",
+        "ceiling -1.0 dBTP",
+    ] {
+        assert!(
+            report.contains(line),
+            "'{line}' not in the report:\n{report}"
+        );
+    }
     assert_eq!(&std::fs::read(&out).unwrap()[..4], b"RIFF");
 }
 
