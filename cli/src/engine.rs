@@ -36,7 +36,7 @@ pub trait Stream {
     fn read(&mut self, left: &mut [f32], right: &mut [f32]) -> Result<usize>;
 }
 
-impl Stream for Box<dyn Stream + Send> {
+impl<S: Stream + ?Sized> Stream for Box<S> {
     fn rate(&self) -> u32 {
         (**self).rate()
     }
@@ -46,11 +46,51 @@ impl Stream for Box<dyn Stream + Send> {
     }
 }
 
-/// A stream through the chain's processors before the limiter, time-aligned (their latency
-/// removed, the end flushed), as a stream again: how stems are processed before they are summed.
-pub struct Processed<S: Stream> {
+impl<S: Stream + ?Sized> Stream for &mut S {
+    fn rate(&self) -> u32 {
+        (**self).rate()
+    }
+
+    fn read(&mut self, left: &mut [f32], right: &mut [f32]) -> Result<usize> {
+        (**self).read(left, right)
+    }
+}
+
+/// A stereo block processor whose output lags its input by a fixed number of frames.
+pub trait Delaying {
+    fn latency(&self) -> usize;
+    fn process(&mut self, left: &mut [f32], right: &mut [f32]);
+}
+
+impl Delaying for crate::chain::PreChain {
+    fn latency(&self) -> usize {
+        crate::chain::PreChain::latency(self) as usize
+    }
+
+    fn process(&mut self, left: &mut [f32], right: &mut [f32]) {
+        crate::chain::PreChain::process(self, left, right);
+    }
+}
+
+/// A closure processor with the latency it has.
+struct Delayed<F>(usize, F);
+
+impl<F: FnMut(&mut [f32], &mut [f32])> Delaying for Delayed<F> {
+    fn latency(&self) -> usize {
+        self.0
+    }
+
+    fn process(&mut self, left: &mut [f32], right: &mut [f32]) {
+        (self.1)(left, right);
+    }
+}
+
+/// A stream through a delaying processor, time-aligned: the first `latency` frames of output
+/// are dropped and silence flushes the end, so exactly as many frames come out as went in.
+/// Stems are processed this way before they are summed; [`run_aligned`] pushes the same.
+pub struct Processed<S: Stream, P: Delaying> {
     inner: S,
-    chain: crate::chain::PreChain,
+    chain: P,
     skip: usize,
     frames_in: u64,
     frames_out: u64,
@@ -60,10 +100,10 @@ pub struct Processed<S: Stream> {
     len: usize,
 }
 
-impl<S: Stream> Processed<S> {
-    pub fn new(inner: S, chain: crate::chain::PreChain) -> Self {
+impl<S: Stream, P: Delaying> Processed<S, P> {
+    pub fn new(inner: S, chain: P) -> Self {
         Self {
-            skip: chain.latency() as usize,
+            skip: chain.latency(),
             inner,
             chain,
             frames_in: 0,
@@ -76,7 +116,7 @@ impl<S: Stream> Processed<S> {
     }
 }
 
-impl<S: Stream> Stream for Processed<S> {
+impl<S: Stream, P: Delaying> Stream for Processed<S, P> {
     fn rate(&self) -> u32 {
         self.inner.rate()
     }
@@ -377,51 +417,26 @@ impl<S: Stream> Stream for Resampled<S> {
 }
 
 /// Pulls everything from `source` through `process`, a stereo processor that delays by
-/// `latency` frames, and hands `sink` the time-aligned output: the first `latency` frames are
-/// dropped and silence flushes the end, so exactly as many frames come out as went in.
+/// `latency` frames, and hands `sink` the time-aligned output (as [`Processed`] streams it).
+/// Returns the frames handed over: as many as came in.
 pub fn run_aligned(
     source: &mut dyn Stream,
     latency: usize,
     process: &mut dyn FnMut(&mut [f32], &mut [f32]),
     sink: &mut BlockSink<'_>,
 ) -> Result<u64> {
+    let mut aligned = Processed::new(source, Delayed(latency, process));
     let mut left = vec![0.0; BLOCK];
     let mut right = vec![0.0; BLOCK];
-    let (mut frames_in, mut frames_out) = (0u64, 0u64);
-    let mut skip = latency;
-    let mut flushing = false;
+    let mut frames = 0u64;
     loop {
-        let n = if flushing {
-            let left_to_emit = frames_in - frames_out;
-            if left_to_emit == 0 {
-                break;
-            }
-            let n = BLOCK.min(left_to_emit as usize + skip);
-            left[..n].fill(0.0);
-            right[..n].fill(0.0);
-            n
-        } else {
-            let n = source.read(&mut left, &mut right)?;
-            if n == 0 {
-                flushing = true;
-                continue;
-            }
-            frames_in += n as u64;
-            n
-        };
-        process(&mut left[..n], &mut right[..n]);
-        let dropped = skip.min(n);
-        skip -= dropped;
-        let emit = ((n - dropped) as u64).min(frames_in - frames_out) as usize;
-        if emit > 0 {
-            sink(
-                &left[dropped..dropped + emit],
-                &right[dropped..dropped + emit],
-            )?;
-            frames_out += emit as u64;
+        let n = aligned.read(&mut left, &mut right)?;
+        if n == 0 {
+            return Ok(frames);
         }
+        sink(&left[..n], &right[..n])?;
+        frames += n as u64;
     }
-    Ok(frames_out)
 }
 
 /// The pre-limiter signal on disk: interleaved stereo `f32`, in an unlinked temporary file (a
