@@ -108,9 +108,7 @@ fn analyse(path: &Path, plot: Option<&Path>, progress: &Progress) -> Result<File
         meter.process(&slices);
         if let Some(history) = &mut history {
             for (detector, channel) in detectors.iter_mut().zip(&slices) {
-                for &x in channel.iter() {
-                    step_peak = step_peak.max(detector.process(x));
-                }
+                step_peak = step_peak.max(detector.block_peak(channel));
             }
             history.short_term.push(meter.short_term());
             history

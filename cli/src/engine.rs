@@ -292,6 +292,8 @@ pub struct Resampled<S: Stream> {
     resampler: FftFixedIn<f32>,
     input: [Vec<f32>; 2],
     output: [Vec<f32>; 2],
+    /// Blocks read from `inner`.
+    scratch: [Vec<f32>; 2],
     /// Valid output frames in `output`, from `output_start`.
     output_len: usize,
     output_start: usize,
@@ -314,6 +316,7 @@ impl<S: Stream> Resampled<S> {
             rate,
             input: [Vec::new(), Vec::new()],
             output: [vec![0.0; max_out], vec![0.0; max_out]],
+            scratch: [vec![0.0; BLOCK], vec![0.0; BLOCK]],
             output_len: 0,
             output_start: 0,
             skip,
@@ -336,9 +339,8 @@ impl<S: Stream> Resampled<S> {
     fn refill(&mut self) -> Result<bool> {
         let needed = self.resampler.input_frames_next();
         while !self.ended && self.input[0].len() < needed {
-            let mut l = vec![0.0; BLOCK];
-            let mut r = vec![0.0; BLOCK];
-            let n = self.inner.read(&mut l, &mut r)?;
+            let [l, r] = &mut self.scratch;
+            let n = self.inner.read(l, r)?;
             if n == 0 {
                 self.ended = true;
             }

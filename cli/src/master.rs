@@ -134,7 +134,7 @@ impl Finish<'_> {
                     d.process(&mut [&mut *l]);
                 }
                 meter.process(&[l]);
-                peak = peak.max(true_peak(&mut detectors[0], l));
+                peak = peak.max(detectors[0].block_peak(l));
                 writer.write(&[l])?;
             } else {
                 if let Some(d) = &mut dither {
@@ -142,8 +142,8 @@ impl Finish<'_> {
                 }
                 meter.process(&[l, r]);
                 peak = peak
-                    .max(true_peak(&mut detectors[0], l))
-                    .max(true_peak(&mut detectors[1], r));
+                    .max(detectors[0].block_peak(l))
+                    .max(detectors[1].block_peak(r));
                 writer.write(&[l, r])?;
             }
             ticker.advance(l.len());
@@ -161,12 +161,6 @@ pub struct Written {
     pub meter: LoudnessMeter,
     /// True peak by a 16x reconstruction (under-reads by at most 0.04 dB), dBTP.
     pub true_peak_db: f64,
-}
-
-fn true_peak(detector: &mut TruePeakDetector, samples: &[f32]) -> f32 {
-    samples
-        .iter()
-        .fold(0.0f32, |peak, &x| peak.max(detector.process(x)))
 }
 
 /// How far under the ceiling the written true peak must stay, dB, so that 4x meters, whose
