@@ -482,7 +482,7 @@ pub fn run(manifest_path: &Path, output: Option<PathBuf>, force: bool, quiet: bo
                     .zip(&finishes)
                     .map(|((prepared, ticker), finish)| {
                         ticker.stage(&format!("search {gain:+.1} dB"));
-                        finish.measure(prepared, gain, false)
+                        finish.measure(prepared, gain)
                     })
                     .collect::<Result<_>>()?;
                 let mut album = LoudnessMeter::new(rate, 2).map_err(anyhow::Error::msg)?;

@@ -570,28 +570,13 @@ impl PreChain {
     }
 }
 
-/// The chain's limiter at `ceiling_db`, or `None` when the chain has no limiter. `coarse` caps
-/// the true-peak detection at 4x, for the loudness search: the loudness moves by hundredths of
-/// a LU with the finer detection, which costs three to four times as much.
-pub fn limiter(
-    config: &ChainConfig,
-    ceiling_db: f32,
-    sample_rate: f32,
-    coarse: bool,
-) -> Result<Option<Limiter>> {
+/// The chain's limiter at `ceiling_db`, or `None` when the chain has no limiter.
+pub fn limiter(config: &ChainConfig, ceiling_db: f32, sample_rate: f32) -> Result<Option<Limiter>> {
     let Some(l) = &config.limiter else {
         return Ok(None);
     };
-    let mut settings = limiter_settings(l, ceiling_db)?;
-    if coarse && matches!(settings.oversampling, Oversampling::X8 | Oversampling::X16) {
-        settings.oversampling = Oversampling::X4;
-    }
+    let settings = limiter_settings(l, ceiling_db)?;
     Ok(Some(Limiter::new(sample_rate, 2, settings)))
-}
-
-/// Whether [`limiter`] with `coarse` detects differently from the chain's own setting.
-pub fn has_coarse_limiter(config: &ChainConfig) -> bool {
-    config.limiter.as_ref().is_some_and(|l| l.oversampling > 4)
 }
 
 /// Dither settings for an integer output of `bits` (TPDF, no shaping unless the chain says).

@@ -12,7 +12,7 @@ use std::path::Path;
 use anyhow::{bail, Context, Result};
 use dsp_core::dither::{Dither, DitherSettings};
 use dsp_core::loudness::LoudnessMeter;
-use dsp_core::Limiter;
+use dsp_core::{Limiter, TruePeakDetector};
 use rubato::{FftFixedIn, Resampler};
 use serde::Serialize;
 
@@ -442,25 +442,75 @@ pub fn run_aligned(
 }
 
 /// The pre-limiter signal on disk: interleaved stereo `f32`, in an unlinked temporary file (a
-/// crash leaves nothing behind).
+/// crash leaves nothing behind). With a limiter in the chain it also holds the limiter's
+/// true-peak detection of that signal (see [`Limiter::process_detected`]): the detector is
+/// linear, so one detection serves every gain the loudness search tries, and the passes that
+/// render the limiter run without oversampling.
 pub struct Cache {
-    file: BufWriter<File>,
+    audio: BufWriter<File>,
+    /// The detection, interleaved like the audio, and the detectors that make it.
+    peaks: Option<(BufWriter<File>, [TruePeakDetector; 2])>,
     frames: u64,
     rate: u32,
+    finished: bool,
+}
+
+fn temporary(directory: &Path) -> Result<BufWriter<File>> {
+    let file = tempfile::tempfile_in(directory).with_context(|| {
+        format!(
+            "{}: cannot create a temporary file for the work",
+            directory.display()
+        )
+    })?;
+    Ok(BufWriter::with_capacity(1 << 20, file))
+}
+
+fn write_pairs(file: &mut BufWriter<File>, left: &[f32], right: &[f32]) -> Result<()> {
+    let mut bytes = Vec::with_capacity(left.len() * 8);
+    for (l, r) in left.iter().zip(right) {
+        bytes.extend_from_slice(&l.to_le_bytes());
+        bytes.extend_from_slice(&r.to_le_bytes());
+    }
+    file.write_all(&bytes)
+        .context("writing the temporary file failed (disk full?)")
+}
+
+/// Reads interleaved stereo `f32` from `file` into `left`/`right` (n frames).
+fn read_pairs(
+    file: &mut BufReader<File>,
+    bytes: &mut [u8],
+    left: &mut [f32],
+    right: &mut [f32],
+) -> Result<()> {
+    file.read_exact(bytes)
+        .context("reading the temporary file failed")?;
+    for (i, frame) in bytes.chunks_exact(8).enumerate() {
+        left[i] = f32::from_le_bytes(frame[..4].try_into().unwrap());
+        right[i] = f32::from_le_bytes(frame[4..].try_into().unwrap());
+    }
+    Ok(())
+}
+
+fn reader(file: &mut BufWriter<File>) -> Result<BufReader<File>> {
+    file.flush()?;
+    let mut file = file.get_ref().try_clone()?;
+    file.seek(SeekFrom::Start(0))?;
+    Ok(BufReader::with_capacity(1 << 20, file))
 }
 
 impl Cache {
-    pub fn new(directory: &Path, rate: u32) -> Result<Self> {
-        let file = tempfile::tempfile_in(directory).with_context(|| {
-            format!(
-                "{}: cannot create a temporary file for the work",
-                directory.display()
-            )
-        })?;
+    /// A cache in `directory`; `detector` is the chain limiter's ([`Limiter::detector`]), if any.
+    pub fn new(directory: &Path, rate: u32, detector: Option<TruePeakDetector>) -> Result<Self> {
+        let peaks = match detector {
+            Some(d) => Some((temporary(directory)?, [d.clone(), d])),
+            None => None,
+        };
         Ok(Self {
-            file: BufWriter::with_capacity(1 << 20, file),
+            audio: temporary(directory)?,
+            peaks,
             frames: 0,
             rate,
+            finished: false,
         })
     }
 
@@ -473,29 +523,58 @@ impl Cache {
     }
 
     pub fn push(&mut self, left: &[f32], right: &[f32]) -> Result<()> {
-        let mut bytes = Vec::with_capacity(left.len() * 8);
-        for (l, r) in left.iter().zip(right) {
-            bytes.extend_from_slice(&l.to_le_bytes());
-            bytes.extend_from_slice(&r.to_le_bytes());
+        assert!(!self.finished, "pushed after finish");
+        write_pairs(&mut self.audio, left, right)?;
+        if let Some((file, [dl, dr])) = &mut self.peaks {
+            let mut pl = vec![0.0; left.len()];
+            let mut pr = vec![0.0; right.len()];
+            pl.iter_mut()
+                .zip(left)
+                .for_each(|(p, &x)| *p = dl.process(x));
+            pr.iter_mut()
+                .zip(right)
+                .for_each(|(p, &x)| *p = dr.process(x));
+            write_pairs(file, &pl, &pr)?;
         }
-        self.file
-            .write_all(&bytes)
-            .context("writing the temporary file failed (disk full?)")?;
         self.frames += left.len() as u64;
+        Ok(())
+    }
+
+    /// Ends the signal: the detection's tail (the detector's latency, as the limiter would read
+    /// it while flushing with silence) follows the last frame.
+    pub fn finish(&mut self) -> Result<()> {
+        if let Some((file, [dl, dr])) = &mut self.peaks {
+            let tail = dl.latency();
+            let pl: Vec<f32> = (0..tail).map(|_| dl.process(0.0)).collect();
+            let pr: Vec<f32> = (0..tail).map(|_| dr.process(0.0)).collect();
+            write_pairs(file, &pl, &pr)?;
+        }
+        self.finished = true;
         Ok(())
     }
 
     /// A stream of the cached signal from its start.
     pub fn stream(&mut self) -> Result<CacheStream> {
-        self.file.flush()?;
-        let mut file = self.file.get_ref().try_clone()?;
-        file.seek(SeekFrom::Start(0))?;
+        assert!(self.finished, "read before finish");
         Ok(CacheStream {
-            file: BufReader::with_capacity(1 << 20, file),
+            file: reader(&mut self.audio)?,
             rate: self.rate,
             remaining: self.frames,
             bytes: vec![0; BLOCK * 8],
         })
+    }
+
+    /// The detection from the start, if the cache holds one.
+    fn peaks(&mut self) -> Result<Option<PeakStream>> {
+        assert!(self.finished, "read before finish");
+        let Some((file, [detector, _])) = &mut self.peaks else {
+            return Ok(None);
+        };
+        Ok(Some(PeakStream {
+            remaining: self.frames + detector.latency() as u64,
+            file: reader(file)?,
+            bytes: vec![0; BLOCK * 8],
+        }))
     }
 }
 
@@ -513,16 +592,28 @@ impl Stream for CacheStream {
 
     fn read(&mut self, left: &mut [f32], right: &mut [f32]) -> Result<usize> {
         let n = (left.len().min(right.len()).min(BLOCK) as u64).min(self.remaining) as usize;
-        let bytes = &mut self.bytes[..n * 8];
-        self.file
-            .read_exact(bytes)
-            .context("reading the temporary file failed")?;
-        for (i, frame) in bytes.chunks_exact(8).enumerate() {
-            left[i] = f32::from_le_bytes(frame[..4].try_into().unwrap());
-            right[i] = f32::from_le_bytes(frame[4..].try_into().unwrap());
-        }
+        read_pairs(&mut self.file, &mut self.bytes[..n * 8], left, right)?;
         self.remaining -= n as u64;
         Ok(n)
+    }
+}
+
+/// The cached detection, then zeros (what the detector reads from silence).
+struct PeakStream {
+    file: BufReader<File>,
+    remaining: u64,
+    bytes: Vec<u8>,
+}
+
+impl PeakStream {
+    /// Fills `left`/`right` (the same length, at most [`BLOCK`]).
+    fn read(&mut self, left: &mut [f32], right: &mut [f32]) -> Result<()> {
+        let n = (left.len() as u64).min(self.remaining) as usize;
+        read_pairs(&mut self.file, &mut self.bytes[..n * 8], left, right)?;
+        left[n..].fill(0.0);
+        right[n..].fill(0.0);
+        self.remaining -= n as u64;
+        Ok(())
     }
 }
 
@@ -574,19 +665,38 @@ pub fn render(
     if let Some(l) = limiter.as_deref_mut() {
         l.reset();
     }
+    let mut peaks = match limiter {
+        Some(_) => cache.peaks()?,
+        None => None,
+    };
     let mut stream = cache.stream()?;
     let mut position = 0u64;
     let mut aligned_l = vec![0.0; BLOCK];
     let mut aligned_r = vec![0.0; BLOCK];
+    let mut peak_l = vec![0.0; BLOCK];
+    let mut peak_r = vec![0.0; BLOCK];
+    let mut failed = None;
     run_aligned(
         &mut stream,
         latency,
         &mut |l, r| {
             l.iter_mut().for_each(|x| *x *= gain);
             r.iter_mut().for_each(|x| *x *= gain);
-            if let Some(limiter) = limiter.as_deref_mut() {
+            let Some(limiter) = limiter.as_deref_mut() else {
+                return;
+            };
+            let Some(peaks) = &mut peaks else {
                 limiter.process(&mut [l, r]);
+                return;
+            };
+            let n = l.len();
+            let (pl, pr) = (&mut peak_l[..n], &mut peak_r[..n]);
+            if let Err(error) = peaks.read(pl, pr) {
+                failed.get_or_insert(error);
             }
+            pl.iter_mut().for_each(|x| *x *= gain);
+            pr.iter_mut().for_each(|x| *x *= gain);
+            limiter.process_detected(&mut [l, r], &[pl, pr]);
         },
         &mut |l, r| {
             let n = l.len();
@@ -604,7 +714,7 @@ pub fn render(
             sink(out_l, out_r)
         },
     )?;
-    Ok(())
+    failed.map_or(Ok(()), Err)
 }
 
 /// The dither for an integer output, or nothing for float.
@@ -771,6 +881,51 @@ mod tests {
             .unwrap()
             .0;
         assert_eq!(peak, 5000);
+    }
+
+    /// The limiter rendered from the detection stored in the cache gives what it gives with its
+    /// own detection, to the last frame (where the stored detection's tail is read), limiting
+    /// hard.
+    #[test]
+    fn cached_detection_renders_like_the_limiters_own() {
+        let config =
+            ChainConfig::parse("[limiter]\noversampling = 8\n", Path::new("test")).unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let len = 20_003;
+        let render_with = |stored: bool| {
+            let mut limiter = crate::chain::limiter(&config, -1.0, 48_000.0)
+                .unwrap()
+                .unwrap();
+            let detector = stored.then(|| limiter.detector());
+            let mut cache = Cache::new(dir.path(), 48_000, detector).unwrap();
+            let input = signal(len);
+            cache.push(&input[0][..7000], &input[1][..7000]).unwrap();
+            cache.push(&input[0][7000..], &input[1][7000..]).unwrap();
+            cache.finish().unwrap();
+            let mut out = [Vec::new(), Vec::new()];
+            let fades = Fades::default();
+            render(&mut cache, 12.0, Some(&mut limiter), fades, &mut |l, r| {
+                out[0].extend_from_slice(l);
+                out[1].extend_from_slice(r);
+                Ok(())
+            })
+            .unwrap();
+            out
+        };
+        let own = render_with(false);
+        let stored = render_with(true);
+        assert_eq!(stored[0].len(), len);
+        let ceiling = 10f32.powf(-1.0 / 20.0);
+        let peak = own[0].iter().fold(0.0f32, |m, x| m.max(x.abs()));
+        assert!(peak < ceiling && peak > 0.8 * ceiling, "limits: {peak}");
+        for (channel, (a, b)) in own.iter().zip(&stored).enumerate() {
+            for (n, (x, y)) in a.iter().zip(b).enumerate() {
+                assert!(
+                    (x - y).abs() <= 5e-5 * x.abs().max(0.01),
+                    "{channel} {n}: {x} vs {y}"
+                );
+            }
+        }
     }
 
     /// Resampling 44.1 → 48 kHz gives round(n·48000/44100) frames, time-aligned: a 1 kHz sine

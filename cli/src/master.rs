@@ -42,7 +42,9 @@ pub fn prepare(
 ) -> Result<Prepared> {
     let rate = source.rate();
     let mut pre_chain = PreChain::new(config, rate as f32)?;
-    let mut cache = Cache::new(dir, rate)?;
+    // The limiter's detection is made here, once, for every gain the search will try.
+    let detector = chain::limiter(config, 0.0, rate as f32)?.map(|l| l.detector());
+    let mut cache = Cache::new(dir, rate, detector)?;
     let mut pre = LoudnessMeter::new(rate, channels).map_err(anyhow::Error::msg)?;
     let latency = pre_chain.latency() as usize;
     engine::run_aligned(
@@ -55,6 +57,7 @@ pub fn prepare(
             cache.push(l, r)
         },
     )?;
+    cache.finish()?;
     Ok(Prepared {
         cache,
         pre,
@@ -71,17 +74,15 @@ pub struct Finish<'a> {
 }
 
 impl Finish<'_> {
-    /// Renders the cached signal at `gain_db` through a fresh limiter (4x detection when
-    /// `coarse`) and the fades into `sink`.
+    /// Renders the cached signal at `gain_db` through a fresh limiter and the fades into `sink`.
     fn render(
         &self,
         prepared: &mut Prepared,
         gain_db: f64,
-        coarse: bool,
         sink: &mut engine::BlockSinkMut<'_>,
     ) -> Result<()> {
         let rate = prepared.cache.rate();
-        let mut limiter = chain::limiter(self.config, self.ceiling as f32, rate as f32, coarse)?;
+        let mut limiter = chain::limiter(self.config, self.ceiling as f32, rate as f32)?;
         let fades = Fades {
             total: prepared.cache.frames(),
             ..self.fades
@@ -89,19 +90,13 @@ impl Finish<'_> {
         engine::render(&mut prepared.cache, gain_db, limiter.as_mut(), fades, sink)
     }
 
-    /// The loudness after limiter and fades at `gain_db` (nothing written); `coarse` as in
-    /// [`chain::limiter`].
-    pub fn measure(
-        &self,
-        prepared: &mut Prepared,
-        gain_db: f64,
-        coarse: bool,
-    ) -> Result<LoudnessMeter> {
+    /// The loudness after limiter and fades at `gain_db` (nothing written).
+    pub fn measure(&self, prepared: &mut Prepared, gain_db: f64) -> Result<LoudnessMeter> {
         let channels = prepared.channels;
         let mut meter =
             LoudnessMeter::new(prepared.cache.rate(), channels).map_err(anyhow::Error::msg)?;
         meter.set_peaks(false);
-        self.render(prepared, gain_db, coarse, &mut |l, r| {
+        self.render(prepared, gain_db, &mut |l, r| {
             meter_as_output(&mut meter, channels, l, r);
             Ok(())
         })?;
@@ -128,7 +123,7 @@ impl Finish<'_> {
         });
         let mut peak = 0.0f32;
         let mut meter = LoudnessMeter::new(rate, channels).map_err(anyhow::Error::msg)?;
-        self.render(prepared, gain_db, false, &mut |l, r| {
+        self.render(prepared, gain_db, &mut |l, r| {
             if channels == 1 {
                 if let Some(d) = &mut dither {
                     d.process(&mut [&mut *l]);
@@ -269,7 +264,7 @@ pub fn gain_for(
         let unlimited = if finish.fades.is_none() {
             unlimited
         } else {
-            finish.measure(prepared, 0.0, false)?.integrated()
+            finish.measure(prepared, 0.0)?.integrated()
         };
         if !unlimited.is_finite() {
             bail!(
@@ -288,25 +283,12 @@ pub fn gain_for(
         }
         return Ok((gain, 0));
     }
-    // The search renders with 4x detection, then one render at the chain's own detection
-    // measures how far that moved the loudness, and a step along the search's last slope
-    // corrects it (the write checks the result).
-    let coarse = chain::has_coarse_limiter(finish.config);
+    // Every pass renders the limiter from the detection made once in `prepare`.
     let found = target::find_gain(unlimited, target.lufs, |gain| {
         ticker.stage(&format!("search {gain:+.1} dB"));
-        Ok(finish.measure(prepared, gain, coarse)?.integrated())
+        Ok(finish.measure(prepared, gain)?.integrated())
     })?;
-    if !coarse {
-        return Ok((found.gain_db, found.evaluations));
-    }
-    ticker.stage("check");
-    let error = finish.measure(prepared, found.gain_db, false)?.integrated() - target.lufs;
-    let gain = if error.abs() <= target::TOLERANCE {
-        found.gain_db
-    } else {
-        found.gain_db - error / found.slope
-    };
-    Ok((gain, found.evaluations + 1))
+    Ok((found.gain_db, found.evaluations))
 }
 
 /// Bit depth when none is asked for: 16-bit sources stay 16-bit, everything else becomes 24.

@@ -55,8 +55,6 @@ const MAX_EVALUATIONS: usize = 16;
 pub struct Found {
     pub gain_db: f64,
     pub evaluations: usize,
-    /// LU per dB near the solution (the last secant; 1 if there was none).
-    pub slope: f64,
 }
 
 /// Finds the gain that makes `loudness_at(gain)` (the integrated loudness after the limiter,
@@ -91,7 +89,6 @@ pub fn find_gain(
             return Ok(Found {
                 gain_db: gain,
                 evaluations: evaluation,
-                slope,
             });
         }
         if error < 0.0 {

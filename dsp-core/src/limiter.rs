@@ -468,19 +468,55 @@ impl Limiter {
 
     /// Processes a block in place. `channels` holds one slice per channel, all the same length;
     /// channels beyond the configured count pass through untouched.
+    pub fn process(&mut self, channels: &mut [&mut [f32]]) -> LimiterStats {
+        self.process_with(channels, None)
+    }
+
+    /// A fresh detector exactly like the limiter's own (rate, oversampling, latency).
+    pub fn detector(&self) -> TruePeakDetector {
+        let mut detector = self.channels[0].detector.clone();
+        detector.reset();
+        detector
+    }
+
+    /// [`Limiter::process`] with the detection done beforehand: `peaks[c][j]` is what
+    /// [`Limiter::detector`] returned for sample `j` of channel `c` of this input *before the
+    /// limiter's input gain*, fed from the same starting point (a reset). The detector is
+    /// linear, so the limiter scales each reading by its drive: while the input gain and ceiling
+    /// stay put the output equals `process`'s to `f32` rounding. An offline renderer that tries
+    /// many input gains on one signal detects once instead of on every pass. Use one of
+    /// `process` and `process_detected` between resets, not both.
+    pub fn process_detected(
+        &mut self,
+        channels: &mut [&mut [f32]],
+        peaks: &[&[f32]],
+    ) -> LimiterStats {
+        self.process_with(channels, Some(peaks))
+    }
+
     // The sample index addresses the caller's channel slices and the per-channel state together.
     #[allow(clippy::needless_range_loop)]
-    pub fn process(&mut self, channels: &mut [&mut [f32]]) -> LimiterStats {
+    fn process_with(
+        &mut self,
+        channels: &mut [&mut [f32]],
+        detected: Option<&[&[f32]]>,
+    ) -> LimiterStats {
         let mut stats = LimiterStats::default();
         let num_channels = channels.len().min(self.channels.len());
         if num_channels == 0 {
             return stats;
         }
-        let len = channels[..num_channels]
+        let mut len = channels[..num_channels]
             .iter()
             .map(|c| c.len())
             .min()
             .unwrap_or(0);
+        if let Some(peaks) = detected {
+            assert!(peaks.len() >= num_channels, "one peak slice per channel");
+            len = peaks[..num_channels]
+                .iter()
+                .fold(len, |len, p| len.min(p.len()));
+        }
         let link = self.settings.stereo_link;
         let auto_release = self.settings.auto_release;
         let detection_limit = self.detection_limit;
@@ -548,6 +584,7 @@ impl Limiter {
                 channel
                     .delay
                     .process_into(&dry[c][..n], &mut delayed[c][..n]);
+                let given = detected.map(|peaks| &peaks[c][range.clone()]);
                 for j in 0..n {
                     let x = dry[c][j];
                     let y = x * drives[j];
@@ -555,7 +592,10 @@ impl Limiter {
                     if y.abs() > stats.input_peak {
                         stats.input_peak = y.abs();
                     }
-                    let peak = channel.detector.process(y);
+                    let peak = match given {
+                        Some(peaks) => peaks[j] * drives[j],
+                        None => channel.detector.process(y),
+                    };
                     if peak > stats.input_peak_over_ceiling {
                         stats.input_peak_over_ceiling = peak;
                     }
