@@ -532,11 +532,19 @@ impl PreChain {
                 None => None,
             },
             dynamics: match &config.dynamics {
-                Some(d) => Some(MultibandDynamics::new(sample_rate, dynamics_settings(d)?)),
+                Some(d) => {
+                    let mut dynamics = MultibandDynamics::new(sample_rate, dynamics_settings(d)?);
+                    dynamics.compute_only_used_splits();
+                    Some(dynamics)
+                }
                 None => None,
             },
             imager: match &config.imager {
-                Some(i) => Some(Imager::new(sample_rate, imager_settings(i)?)),
+                Some(i) => {
+                    let mut imager = Imager::new(sample_rate, imager_settings(i)?);
+                    imager.compute_only_used_splits();
+                    Some(imager)
+                }
                 None => None,
             },
         })

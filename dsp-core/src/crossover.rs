@@ -195,6 +195,8 @@ pub struct Crossover {
     designs: [SplitDesign; MAX_SPLITS],
     frequencies_hz: [f64; MAX_SPLITS],
     tree: Tree,
+    /// Split points computed (the rest are left out; see [`Crossover::set_splits_used`]).
+    splits_used: usize,
 }
 
 impl Crossover {
@@ -206,6 +208,7 @@ impl Crossover {
             designs: [SplitDesign::new(sample_rate, 1000.0, Slope::Db24); MAX_SPLITS],
             frequencies_hz: [0.0; MAX_SPLITS],
             tree: Tree::default(),
+            splits_used: MAX_SPLITS,
         };
         crossover.set_frequencies(frequencies_hz);
         crossover
@@ -235,6 +238,19 @@ impl Crossover {
         }
     }
 
+    /// Computes only the first `splits` split points (0..=3): band `splits` then carries
+    /// everything above the last one and the bands above it are silent. Leaving splits out
+    /// leaves out their allpass phase too, so changing this while audio runs is a discontinuity:
+    /// it is for offline rendering, where the band count is known before the first sample and
+    /// the unused splits would only cost time. The default computes all of them.
+    pub fn set_splits_used(&mut self, splits: usize) {
+        let splits = splits.min(MAX_SPLITS);
+        if splits != self.splits_used {
+            self.splits_used = splits;
+            self.reset();
+        }
+    }
+
     pub fn reset(&mut self) {
         let tree = &mut self.tree;
         tree.splits.iter_mut().for_each(Split::reset);
@@ -250,7 +266,7 @@ impl Crossover {
         let tree = &mut self.tree;
         let mut bands = [[0.0; MAX_CHANNELS]; MAX_BANDS];
         let mut rest = x;
-        for k in 0..MAX_SPLITS {
+        for k in 0..self.splits_used {
             let (low, high) = tree.splits[k].process(rest);
             for (j, band) in bands.iter_mut().enumerate().take(k) {
                 *band = tree.allpass[k][j].process(*band);
@@ -258,14 +274,17 @@ impl Crossover {
             bands[k] = low;
             rest = high;
         }
-        bands[MAX_SPLITS] = rest;
+        bands[self.splits_used] = rest;
         bands
     }
 
     /// The complex response of band `band` at `hz`.
     pub fn band_response(&self, band: usize, hz: f64) -> Complex {
+        if band > self.splits_used {
+            return Complex::new(0.0, 0.0);
+        }
         let mut h = Complex::ONE;
-        for (k, design) in self.designs.iter().enumerate() {
+        for (k, design) in self.designs.iter().enumerate().take(self.splits_used) {
             let (low, high, all) = design.response(self.sample_rate, hz);
             h = h * match k.cmp(&band) {
                 std::cmp::Ordering::Less => high,
@@ -326,6 +345,44 @@ mod tests {
                     );
                 }
                 hz *= 1.25;
+            }
+        }
+    }
+
+    /// With fewer splits computed, the bands in use still sum to an allpass and match their
+    /// reported responses; the bands above are silent.
+    #[test]
+    fn fewer_splits_still_sum_flat() {
+        let sample_rate = 48_000.0;
+        for splits in 0..=MAX_SPLITS {
+            let mut crossover = Crossover::new(sample_rate, [150.0, 2500.0, 9000.0]);
+            crossover.set_splits_used(splits);
+            let len = 1 << 14;
+            let mut bands = vec![vec![0.0; len]; MAX_BANDS];
+            for n in 0..len {
+                let out = crossover.process([if n == 0 { 1.0 } else { 0.0 }; 2]);
+                for (band, value) in bands.iter_mut().zip(out) {
+                    band[n] = value[0];
+                }
+            }
+            for band in &bands[splits + 1..] {
+                assert!(band.iter().all(|&x| x == 0.0), "{splits} splits");
+            }
+            let sum: Vec<f64> = (0..len).map(|n| bands.iter().map(|b| b[n]).sum()).collect();
+            for hz in [30.0, 150.0, 1000.0, 2500.0, 9000.0, 15_000.0] {
+                let measured = dft(&sum, sample_rate, hz).db();
+                assert!(
+                    measured.abs() < 0.01,
+                    "{splits} splits: {measured} dB at {hz}"
+                );
+                for (b, band) in bands.iter().enumerate() {
+                    let got = dft(band, sample_rate, hz);
+                    let want = crossover.band_response(b, hz);
+                    assert!(
+                        (got.re - want.re).abs() < 1e-6 && (got.im - want.im).abs() < 1e-6,
+                        "{splits} splits, band {b} at {hz}"
+                    );
+                }
             }
         }
     }

@@ -184,6 +184,8 @@ pub struct Imager {
     active: Smoother,
     correlation: CorrelationMeter,
     band_correlation: [CorrelationMeter; MAX_BANDS],
+    /// See [`Imager::compute_only_used_splits`].
+    only_used_splits: bool,
 }
 
 impl Imager {
@@ -212,6 +214,7 @@ impl Imager {
             active: smoother(0.0),
             correlation: CorrelationMeter::new(sample_rate, CORRELATION_MS),
             band_correlation: [CorrelationMeter::new(sample_rate, CORRELATION_MS); MAX_BANDS],
+            only_used_splits: false,
         };
         imager.set_settings(&settings);
         imager.jump_to_targets();
@@ -227,10 +230,22 @@ impl Imager {
         0
     }
 
+    /// For offline rendering, where the band count is known before the first sample: the
+    /// crossover computes only the split points the bands in use need
+    /// ([`Crossover::set_splits_used`]; the unused splits' allpass phase is left out, the
+    /// magnitude response is the same). Band-count changes afterwards follow it, with a click.
+    pub fn compute_only_used_splits(&mut self) {
+        self.only_used_splits = true;
+        self.crossover.set_splits_used(self.settings.bands - 1);
+    }
+
     /// Applies new settings; every change is smoothed.
     pub fn set_settings(&mut self, settings: &ImagerSettings) {
         let s = settings.clamped();
         self.settings = s;
+        if self.only_used_splits {
+            self.crossover.set_splits_used(s.bands - 1);
+        }
         for (glide, &hz) in self.crossover_glides.iter_mut().zip(&s.crossovers_hz) {
             glide.set_target(hz);
         }

@@ -289,6 +289,8 @@ pub struct MultibandDynamics {
     output: Smoother,
     /// 1 = processed, 0 = bypassed.
     active: Smoother,
+    /// See [`MultibandDynamics::compute_only_used_splits`].
+    only_used_splits: bool,
 }
 
 fn crossovers_f64(hz: [f32; MAX_SPLITS]) -> [f64; MAX_SPLITS] {
@@ -317,7 +319,17 @@ impl MultibandDynamics {
             mix: smoother(s.mix),
             output: smoother(crate::db_to_gain(s.output_db)),
             active: smoother(if s.bypass { 0.0 } else { 1.0 }),
+            only_used_splits: false,
         }
+    }
+
+    /// For offline rendering, where the band count is known before the first sample: the
+    /// crossover computes only the split points the bands in use need
+    /// ([`Crossover::set_splits_used`]; the unused splits' allpass phase is left out, the
+    /// magnitude response is the same). Band-count changes afterwards follow it, with a click.
+    pub fn compute_only_used_splits(&mut self) {
+        self.only_used_splits = true;
+        self.crossover.set_splits_used(self.settings.bands - 1);
     }
 
     pub fn settings(&self) -> &MultibandSettings {
@@ -339,6 +351,9 @@ impl MultibandDynamics {
         if s.crossovers_hz != self.settings.crossovers_hz {
             self.crossover
                 .set_frequencies(crossovers_f64(s.crossovers_hz));
+        }
+        if self.only_used_splits {
+            self.crossover.set_splits_used(s.bands - 1);
         }
         let was_multiband = self.split.target() > 0.5;
         let multiband = s.bands > 1;

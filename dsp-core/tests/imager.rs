@@ -251,3 +251,38 @@ fn balance_and_mono_check() {
     let (l, r) = run(&mut Imager::new(FS, settings), &left, &right, 64);
     assert!(l.iter().zip(&r).all(|(a, b)| (a - b).abs() < 1e-6));
 }
+
+/// Computing only the splits the bands in use need (offline rendering) keeps each band's width:
+/// the side level of a tone in either of two bands is the same within 0.02 dB.
+#[test]
+fn only_used_splits_keep_every_band_width() {
+    let settings = ImagerSettings {
+        bands: 2,
+        crossovers_hz: [300.0, 1000.0, 6000.0],
+        widths: [0.5, 1.5, 1.0, 1.0],
+        ..ImagerSettings::default()
+    };
+    for hz in [80.0, 2_000.0, 9_000.0] {
+        let left = sine(FS as f64, hz, 0.0, 0.3, 48_000);
+        let right = sine(FS as f64, hz, 1.0, 0.2, 48_000);
+        let side_db = |only_used: bool| {
+            let mut imager = Imager::new(FS, settings);
+            if only_used {
+                imager.compute_only_used_splits();
+            }
+            let (l, r) = run(&mut imager, &left, &right, 512);
+            10.0 * energy(&side(&l[24_000..], &r[24_000..])).log10()
+        };
+        let input = 10.0 * energy(&side(&left[24_000..], &right[24_000..])).log10();
+        let (want, got) = (side_db(false), side_db(true));
+        assert!(
+            (want - got).abs() < 0.02,
+            "{hz} Hz: {got:.3} vs {want:.3} dB"
+        );
+        let expected = if hz < 300.0 { 0.5f64 } else { 1.5 };
+        assert!(
+            (want - input - 20.0 * expected.log10()).abs() < 0.1,
+            "{hz} Hz width"
+        );
+    }
+}
