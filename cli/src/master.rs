@@ -46,6 +46,8 @@ pub fn prepare(
     let detector = chain::limiter(config, 0.0, rate as f32)?.map(|l| l.detector());
     let mut cache = Cache::new(dir, rate, detector)?;
     let mut pre = LoudnessMeter::new(rate, channels).map_err(anyhow::Error::msg)?;
+    // Its true peak decides only a chain without a limiter (see `gain_for`).
+    pre.set_peaks(config.limiter.is_none());
     let latency = pre_chain.latency() as usize;
     engine::run_aligned(
         source,
