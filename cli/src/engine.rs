@@ -528,12 +528,8 @@ impl Cache {
         if let Some((file, [dl, dr])) = &mut self.peaks {
             let mut pl = vec![0.0; left.len()];
             let mut pr = vec![0.0; right.len()];
-            pl.iter_mut()
-                .zip(left)
-                .for_each(|(p, &x)| *p = dl.process(x));
-            pr.iter_mut()
-                .zip(right)
-                .for_each(|(p, &x)| *p = dr.process(x));
+            dl.process_block(left, &mut pl);
+            dr.process_block(right, &mut pr);
             write_pairs(file, &pl, &pr)?;
         }
         self.frames += left.len() as u64;

@@ -287,6 +287,80 @@ unsafe fn max_abs_phases_sse2<const TAPS: usize>(
     }
 }
 
+/// The inner loops as one set, so that a caller can be compiled once per instruction set: its
+/// hot loop generic over the set, instantiated inside a function with that set's target
+/// features, inlines the kernels instead of dispatching and calling on every sample.
+pub trait KernelSet: Copy {
+    /// As [`dot`].
+    fn dot(self, a: &[f32], b: &[f32]) -> f32;
+    /// As [`max_abs_phases`].
+    fn max_abs_phases<const TAPS: usize>(
+        self,
+        coeffs: &[f32],
+        history: &[f32],
+        phases: usize,
+        floor: f32,
+    ) -> f32;
+}
+
+/// Chooses the instruction set on every call (a cached CPU check).
+#[derive(Clone, Copy, Debug)]
+pub struct Dispatched;
+
+impl KernelSet for Dispatched {
+    #[inline]
+    fn dot(self, a: &[f32], b: &[f32]) -> f32 {
+        dot(a, b)
+    }
+
+    #[inline]
+    fn max_abs_phases<const TAPS: usize>(
+        self,
+        coeffs: &[f32],
+        history: &[f32],
+        phases: usize,
+        floor: f32,
+    ) -> f32 {
+        max_abs_phases::<TAPS>(coeffs, history, phases, floor)
+    }
+}
+
+/// AVX2 + FMA. A value exists only on a CPU that has them ([`Avx2::detect`]), which is what
+/// makes calling the kernels through it sound.
+#[cfg(target_arch = "x86_64")]
+#[derive(Clone, Copy, Debug)]
+pub struct Avx2(());
+
+#[cfg(target_arch = "x86_64")]
+impl Avx2 {
+    pub fn detect() -> Option<Self> {
+        has_avx2_fma().then_some(Avx2(()))
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
+impl KernelSet for Avx2 {
+    #[inline(always)]
+    fn dot(self, a: &[f32], b: &[f32]) -> f32 {
+        assert!(a.len().is_multiple_of(8) && b.len() >= a.len());
+        // SAFETY: this value proves AVX2 and FMA (so AVX); lengths are checked above.
+        unsafe { dot_avx(a, &b[..a.len()]) }
+    }
+
+    #[inline(always)]
+    fn max_abs_phases<const TAPS: usize>(
+        self,
+        coeffs: &[f32],
+        history: &[f32],
+        phases: usize,
+        floor: f32,
+    ) -> f32 {
+        assert!(phases.is_multiple_of(4) && coeffs.len() >= TAPS * phases && history.len() >= TAPS);
+        // SAFETY: this value proves AVX2 and FMA; lengths are checked above.
+        unsafe { max_abs_phases_avx2::<TAPS>(coeffs, history, phases, floor) }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -584,18 +584,27 @@ impl Limiter {
                 channel
                     .delay
                     .process_into(&dry[c][..n], &mut delayed[c][..n]);
-                let given = detected.map(|peaks| &peaks[c][range.clone()]);
+                let mut driven = [0.0f32; SUB_BLOCK];
                 for j in 0..n {
-                    let x = dry[c][j];
-                    let y = x * drives[j];
+                    driven[j] = dry[c][j] * drives[j];
                     // Inputs are sanitised: plain comparisons, not NaN-aware max().
-                    if y.abs() > stats.input_peak {
-                        stats.input_peak = y.abs();
+                    if driven[j].abs() > stats.input_peak {
+                        stats.input_peak = driven[j].abs();
                     }
-                    let peak = match given {
-                        Some(peaks) => peaks[j] * drives[j],
-                        None => channel.detector.process(y),
-                    };
+                }
+                let mut peaks = [0.0f32; SUB_BLOCK];
+                match detected {
+                    Some(given) => {
+                        for j in 0..n {
+                            peaks[j] = given[c][sub_start + j] * drives[j];
+                        }
+                    }
+                    None => channel
+                        .detector
+                        .process_block(&driven[..n], &mut peaks[..n]),
+                }
+                for j in 0..n {
+                    let peak = peaks[j];
                     if peak > stats.input_peak_over_ceiling {
                         stats.input_peak_over_ceiling = peak;
                     }

@@ -243,7 +243,7 @@ impl History {
     }
 }
 
-use crate::kernels::{dot, max_abs_phases};
+use crate::kernels::{Dispatched, KernelSet};
 
 /// How the detector estimates the peak at the current setting and rate.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -399,20 +399,75 @@ impl TruePeakDetector {
     /// one after it.
     #[inline]
     pub fn process(&mut self, input: f32) -> f32 {
+        self.process_with(Dispatched, input)
+    }
+
+    /// [`TruePeakDetector::process`] for each sample of `input` into `output` (the same length):
+    /// the same readings, with the instruction set chosen once per block rather than per sample.
+    pub fn process_block(&mut self, input: &[f32], output: &mut [f32]) {
+        assert_eq!(input.len(), output.len());
+        #[cfg(target_arch = "x86_64")]
+        if let Some(avx2) = crate::kernels::Avx2::detect() {
+            // SAFETY: `detect` found AVX2 and FMA.
+            unsafe { self.process_block_avx2(avx2, input, output) };
+            return;
+        }
+        for (y, &x) in output.iter_mut().zip(input) {
+            *y = self.process_with(Dispatched, x);
+        }
+    }
+
+    /// The largest true peak of a whole block (for meters); the last `latency()` samples of the
+    /// block are accounted for in the next call.
+    pub fn block_peak(&mut self, block: &[f32]) -> f32 {
+        #[cfg(target_arch = "x86_64")]
+        if let Some(avx2) = crate::kernels::Avx2::detect() {
+            // SAFETY: `detect` found AVX2 and FMA.
+            return unsafe { self.block_peak_avx2(avx2, block) };
+        }
+        block.iter().fold(0.0f32, |peak, &x| {
+            peak.max(self.process_with(Dispatched, x))
+        })
+    }
+
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx2,fma")]
+    unsafe fn process_block_avx2(
+        &mut self,
+        kernels: crate::kernels::Avx2,
+        input: &[f32],
+        output: &mut [f32],
+    ) {
+        for (y, &x) in output.iter_mut().zip(input) {
+            *y = self.process_with(kernels, x);
+        }
+    }
+
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx2,fma")]
+    unsafe fn block_peak_avx2(&mut self, kernels: crate::kernels::Avx2, block: &[f32]) -> f32 {
+        block
+            .iter()
+            .fold(0.0f32, |peak, &x| peak.max(self.process_with(kernels, x)))
+    }
+
+    /// One sample with the inner loops of `kernels`.
+    #[inline(always)]
+    fn process_with<K: KernelSet>(&mut self, kernels: K, input: f32) -> f32 {
         match self.mode {
             Mode::SamplePeak => input.abs(),
             Mode::Standard => {
                 self.input.push(input);
-                self.standard_peak(0)
+                self.standard_peak(kernels, 0)
             }
             Mode::TwoStage { stage2_factor } => {
                 self.input.push(input);
-                let (peak, half_sample) = self.two_stage_peak(stage2_factor);
+                let (peak, half_sample) = self.two_stage_peak(kernels, stage2_factor);
                 if !self.bounding {
                     return peak.max(self.input.slice()[TWO_STAGE_LATENCY].abs());
                 }
-                let peak = peak + self.band_edge_uncertainty(half_sample);
-                let standard = self.standard_peak(TWO_STAGE_LATENCY - STANDARD_LATENCY);
+                let peak = peak + self.band_edge_uncertainty(kernels, half_sample);
+                let standard = self.standard_peak(kernels, TWO_STAGE_LATENCY - STANDARD_LATENCY);
                 if standard > peak {
                     standard
                 } else {
@@ -424,37 +479,38 @@ impl TruePeakDetector {
 
     /// The standard's four phases on the input history starting `offset` samples back, and the
     /// sample they start from.
-    #[inline]
-    fn standard_peak(&self, offset: usize) -> f32 {
+    #[inline(always)]
+    fn standard_peak<K: KernelSet>(&self, kernels: K, offset: usize) -> f32 {
         let window = &self.input.slice()[offset..offset + 12];
-        max_abs_phases::<12>(&self.standard, window, 4, window[STANDARD_LATENCY].abs())
+        kernels.max_abs_phases::<12>(&self.standard, window, 4, window[STANDARD_LATENCY].abs())
     }
 
     /// The band-edge content at the newest half-sample point: stage 1 less the short interpolator.
-    #[inline]
-    fn band_edge_uncertainty(&self, half_sample: f32) -> f32 {
+    #[inline(always)]
+    fn band_edge_uncertainty<K: KernelSet>(&self, kernels: K, half_sample: f32) -> f32 {
         let centre = STAGE1_TAPS / 2;
         let window = &self.input.slice()[centre - BAND_EDGE_TAPS / 2..centre + BAND_EDGE_TAPS / 2];
-        (half_sample - dot(&self.band_edge, window)).abs()
+        (half_sample - kernels.dot(&self.band_edge, window)).abs()
     }
 
     /// Stage 1, then the stage-2 branches on each of the two new 2x samples. Returns the peak and
     /// the new half-sample point.
-    #[inline]
-    fn two_stage_peak(&mut self, stage2_factor: usize) -> (f32, f32) {
+    #[inline(always)]
+    fn two_stage_peak<K: KernelSet>(&mut self, kernels: K, stage2_factor: usize) -> (f32, f32) {
         let history = self.input.slice();
         // The 2x samples: the input delayed by STAGE1_TAPS / 2, then the half-sample point after it.
         let on_sample = history[STAGE1_TAPS / 2];
-        let half_sample = dot(&self.stage1, &history[..STAGE1_TAPS]);
+        let half_sample = kernels.dot(&self.stage1, &history[..STAGE1_TAPS]);
         if stage2_factor == 1 {
             return (on_sample.abs().max(half_sample.abs()), half_sample);
         }
         let stride = self.stage2_stride;
         let coeffs = &self.stage2[..stride * STAGE2_TAPS];
         self.doubled.push(on_sample);
-        let peak = max_abs_phases::<STAGE2_TAPS>(coeffs, self.doubled.slice(), stride, 0.0);
+        let peak = kernels.max_abs_phases::<STAGE2_TAPS>(coeffs, self.doubled.slice(), stride, 0.0);
         self.doubled.push(half_sample);
-        let peak = max_abs_phases::<STAGE2_TAPS>(coeffs, self.doubled.slice(), stride, peak);
+        let peak =
+            kernels.max_abs_phases::<STAGE2_TAPS>(coeffs, self.doubled.slice(), stride, peak);
         (peak, half_sample)
     }
 
@@ -475,14 +531,6 @@ impl TruePeakDetector {
             }
         }
         floor.max(self.block_peak(block))
-    }
-
-    /// The largest true peak of a whole block (for meters); the last `latency()` samples of the
-    /// block are accounted for in the next call.
-    pub fn block_peak(&mut self, block: &[f32]) -> f32 {
-        block
-            .iter()
-            .fold(0.0f32, |peak, &x| peak.max(self.process(x)))
     }
 }
 
@@ -611,6 +659,39 @@ mod tests {
                 a = a.max(full.block_peak(chunk));
                 b = skipping.block_peak_above(chunk, b);
                 assert_eq!(a, b, "block {block}");
+            }
+        }
+    }
+
+    /// The block paths give exactly the per-sample readings, in every mode.
+    #[test]
+    fn block_paths_match_per_sample() {
+        let mut noise = crate::noise::WhiteNoise::new(9);
+        let signal: Vec<f32> = (0..5_000).map(|_| noise.next_f64() as f32).collect();
+        for os in [
+            Oversampling::Off,
+            Oversampling::X4,
+            Oversampling::X8,
+            Oversampling::X16,
+        ] {
+            for accurate in [false, true] {
+                let mut detector = TruePeakDetector::new(48_000.0, os);
+                if accurate {
+                    detector = detector.accurate();
+                }
+                let mut single = detector.clone();
+                let want: Vec<f32> = signal.iter().map(|&x| single.process(x)).collect();
+                let mut blocks = detector.clone();
+                let mut got = vec![0.0; signal.len()];
+                for (input, output) in signal.chunks(333).zip(got.chunks_mut(333)) {
+                    blocks.process_block(input, output);
+                }
+                assert_eq!(got, want, "{os:?} accurate {accurate}");
+                let mut peaks = detector.clone();
+                let peak = signal
+                    .chunks(100)
+                    .fold(0.0f32, |m, block| m.max(peaks.block_peak(block)));
+                assert_eq!(peak, want.iter().fold(0.0f32, |m, &x| m.max(x)));
             }
         }
     }
