@@ -128,9 +128,20 @@ impl<S: Section> Split<S> {
     /// `(low, high)`.
     #[inline]
     pub fn process(&mut self, x: S::Sample) -> (S::Sample, S::Sample) {
+        // A constant section count per branch, so that each cascade unrolls.
+        match self.sections {
+            0 => (x, x),
+            1 => self.process_sections::<1>(x),
+            2 => self.process_sections::<2>(x),
+            _ => self.process_sections::<MAX_SECTIONS>(x),
+        }
+    }
+
+    #[inline(always)]
+    fn process_sections<const SECTIONS: usize>(&mut self, x: S::Sample) -> (S::Sample, S::Sample) {
         let mut low = x;
         let mut high = x;
-        for k in 0..self.sections {
+        for k in 0..SECTIONS {
             for twice in 0..2 {
                 low = self.low[k][twice].process(low);
                 high = self.high[k][twice].process(high);
@@ -263,10 +274,24 @@ impl Crossover {
     /// Splits one sample of both channels into the four bands (`[band][channel]`).
     #[inline]
     pub fn process(&mut self, x: [f64; MAX_CHANNELS]) -> [[f64; MAX_CHANNELS]; MAX_BANDS] {
+        // A constant split count per branch, so that each tree unrolls.
+        match self.splits_used {
+            0 => self.process_splits::<0>(x),
+            1 => self.process_splits::<1>(x),
+            2 => self.process_splits::<2>(x),
+            _ => self.process_splits::<MAX_SPLITS>(x),
+        }
+    }
+
+    #[inline(always)]
+    fn process_splits<const SPLITS: usize>(
+        &mut self,
+        x: [f64; MAX_CHANNELS],
+    ) -> [[f64; MAX_CHANNELS]; MAX_BANDS] {
         let tree = &mut self.tree;
         let mut bands = [[0.0; MAX_CHANNELS]; MAX_BANDS];
         let mut rest = x;
-        for k in 0..self.splits_used {
+        for k in 0..SPLITS {
             let (low, high) = tree.splits[k].process(rest);
             for (j, band) in bands.iter_mut().enumerate().take(k) {
                 *band = tree.allpass[k][j].process(*band);
@@ -274,7 +299,7 @@ impl Crossover {
             bands[k] = low;
             rest = high;
         }
-        bands[self.splits_used] = rest;
+        bands[SPLITS] = rest;
         bands
     }
 
