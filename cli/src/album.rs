@@ -463,7 +463,8 @@ pub fn run(manifest_path: &Path, output: Option<PathBuf>, force: bool, quiet: bo
             .par_iter_mut()
             .zip(&finishes)
             .map(|((prepared, ticker), finish)| {
-                master::gain_for(Some(target), finish, prepared, ticker).map(|g| g.0)
+                master::gain_for(Some(target), finish, prepared, ticker, target::TOLERANCE)
+                    .map(|found| found.gain_db)
             })
             .collect::<Result<_>>()?,
         (Some(target), Mode::Album) => {
@@ -476,7 +477,8 @@ pub fn run(manifest_path: &Path, output: Option<PathBuf>, force: bool, quiet: bo
                     .merge_programme(&prepared.pre)
                     .map_err(anyhow::Error::msg)?;
             }
-            let found = target::find_gain(unlimited.integrated(), target.lufs, |gain| {
+            let within = target::TOLERANCE;
+            let found = target::find_gain(unlimited.integrated(), target.lufs, within, |gain| {
                 let meters: Vec<LoudnessMeter> = work
                     .par_iter_mut()
                     .zip(&finishes)

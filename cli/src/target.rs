@@ -57,15 +57,22 @@ const FIRST_SLOPE: f64 = 0.5;
 pub struct Found {
     pub gain_db: f64,
     pub evaluations: usize,
+    /// LU per dB near the result (the last secant, or the first step's assumption).
+    pub slope: f64,
 }
 
 /// Finds the gain that makes `loudness_at(gain)` (the integrated loudness after the limiter,
 /// which rises monotonically with the gain and flattens as limiting deepens) equal to `target`.
 /// Starts from `target − unlimited` (right when nothing limits), then secant steps kept inside
 /// a bracket, bisecting when a step would leave it.
+///
+/// It stops at an evaluation within [`TOLERANCE`] of the target, or, as soon as one is within
+/// `within` (≥ `TOLERANCE`), returns the next step's gain unevaluated: for a caller that renders
+/// and measures that gain anyway (and corrects a miss along `slope`), which saves a render.
 pub fn find_gain(
     unlimited: f64,
     target: f64,
+    within: f64,
     mut loudness_at: impl FnMut(f64) -> Result<f64>,
 ) -> Result<Found> {
     if !unlimited.is_finite() {
@@ -95,6 +102,7 @@ pub fn find_gain(
             return Ok(Found {
                 gain_db: gain,
                 evaluations: evaluation,
+                slope,
             });
         }
         if error < 0.0 {
@@ -117,6 +125,13 @@ pub fn find_gain(
             _ => {}
         }
         gain = next.min(max_gain);
+        if error.abs() <= within {
+            return Ok(Found {
+                gain_db: gain,
+                evaluations: evaluation,
+                slope,
+            });
+        }
     }
     bail!("the loudness search did not settle within {MAX_EVALUATIONS} passes")
 }
@@ -138,7 +153,7 @@ mod tests {
     #[test]
     fn converges_on_a_limiting_curve() {
         for target in [-23.0, -14.0, -9.0, -6.0] {
-            let found = find_gain(-30.0, target, |g| Ok(curve(g))).unwrap();
+            let found = find_gain(-30.0, target, TOLERANCE, |g| Ok(curve(g))).unwrap();
             assert!(
                 (curve(found.gain_db) - target).abs() <= TOLERANCE,
                 "{target}: {found:?}"
@@ -147,12 +162,33 @@ mod tests {
         }
     }
 
+    /// Stopping within a looser bound returns a predicted gain closer than the last evaluation,
+    /// after no more evaluations than the full search.
+    #[test]
+    fn a_loose_stop_predicts_the_next_step() {
+        for target in [-14.0, -9.0, -6.0] {
+            let full = find_gain(-30.0, target, TOLERANCE, |g| Ok(curve(g))).unwrap();
+            let mut last = f64::NAN;
+            let loose = find_gain(-30.0, target, 0.3, |g| {
+                last = curve(g);
+                Ok(last)
+            })
+            .unwrap();
+            assert!(loose.evaluations <= full.evaluations, "{target}");
+            let predicted = (curve(loose.gain_db) - target).abs();
+            assert!(predicted <= (last - target).abs(), "{target}: {predicted}");
+            assert!(predicted <= 0.1, "{target}: {predicted}");
+        }
+    }
+
     #[test]
     fn unreachable_and_silent_fail_clearly() {
         let saturating = |g: f64| Ok((-30.0 + g).min(-8.0));
-        let error = find_gain(-30.0, -6.0, saturating).unwrap_err().to_string();
+        let error = find_gain(-30.0, -6.0, TOLERANCE, saturating)
+            .unwrap_err()
+            .to_string();
         assert!(error.contains("cannot be reached"), "{error}");
-        let error = find_gain(f64::NEG_INFINITY, -14.0, |_| Ok(0.0))
+        let error = find_gain(f64::NEG_INFINITY, -14.0, TOLERANCE, |_| Ok(0.0))
             .unwrap_err()
             .to_string();
         assert!(error.contains("silent"), "{error}");
