@@ -791,6 +791,20 @@ mod tests {
         }
     }
 
+    /// Everything `stream` gives, read `chunk` frames at a time.
+    fn read_all(stream: &mut dyn Stream, chunk: usize) -> [Vec<f32>; 2] {
+        let (mut l, mut r) = (vec![0.0; chunk], vec![0.0; chunk]);
+        let mut out = [Vec::new(), Vec::new()];
+        loop {
+            let n = stream.read(&mut l, &mut r).unwrap();
+            if n == 0 {
+                return out;
+            }
+            out[0].extend_from_slice(&l[..n]);
+            out[1].extend_from_slice(&r[..n]);
+        }
+    }
+
     fn signal(len: usize) -> [Vec<f32>; 2] {
         let channel = |k: f32| (0..len).map(|n| (n as f32 * k).sin() * 0.5).collect();
         [channel(0.013), channel(0.071)]
@@ -809,7 +823,6 @@ mod tests {
         let len = 30_011;
         let pre = PreChain::new(&config, 48_000.0).unwrap();
         assert!(pre.latency() > 1000, "the EQ has latency");
-        let mut pulled = [Vec::new(), Vec::new()];
         let mut stream = Processed::new(
             Fixed {
                 signal: signal(len),
@@ -818,15 +831,7 @@ mod tests {
             },
             pre,
         );
-        let (mut l, mut r) = (vec![0.0; 1000], vec![0.0; 1000]);
-        loop {
-            let n = stream.read(&mut l, &mut r).unwrap();
-            if n == 0 {
-                break;
-            }
-            pulled[0].extend_from_slice(&l[..n]);
-            pulled[1].extend_from_slice(&r[..n]);
-        }
+        let pulled = read_all(&mut stream, 1000);
         let mut pushed = [Vec::new(), Vec::new()];
         let mut pre = PreChain::new(&config, 48_000.0).unwrap();
         let latency = pre.latency() as usize;
@@ -862,14 +867,7 @@ mod tests {
             },
             PreChain::new(&config, 48_000.0).unwrap(),
         );
-        let mut out = Vec::new();
-        loop {
-            let n = stream.read(&mut l, &mut r).unwrap();
-            if n == 0 {
-                break;
-            }
-            out.extend_from_slice(&l[..n]);
-        }
+        let [out, _] = read_all(&mut stream, 1000);
         let peak = out
             .iter()
             .enumerate()
@@ -946,15 +944,7 @@ mod tests {
         }
         let frames = 44_100 * 3 + 17;
         let mut stream = Resampled::new(Sine(0, frames), 48_000).unwrap();
-        let (mut l, mut r) = (vec![0.0; 4096], vec![0.0; 4096]);
-        let mut out = Vec::new();
-        loop {
-            let n = stream.read(&mut l, &mut r).unwrap();
-            if n == 0 {
-                break;
-            }
-            out.extend_from_slice(&l[..n]);
-        }
+        let [out, _] = read_all(&mut stream, 4096);
         assert_eq!(out.len(), frames * 48_000 / 44_100);
         // In the steady middle, within −60 dB of the ideal sine at 48 kHz.
         let worst = (20_000..120_000)
