@@ -6,44 +6,12 @@ use dsp_core::biquad::Complex;
 use dsp_core::eq::{BandSettings, CutShape, Design, FilterType, Route, MAX_BANDS};
 use dsp_core::linear_phase::{LinearPhase, Resolution};
 use realfft::RealFftPlanner;
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::cell::Cell;
 
 mod common;
-use common::{noise, sine};
-
-struct Counting;
-
-thread_local! {
-    /// Allocations made by this thread (tests run in parallel threads).
-    static ALLOCATIONS: Cell<usize> = const { Cell::new(0) };
-}
-
-fn count() {
-    let _ = ALLOCATIONS.try_with(|c| c.set(c.get() + 1));
-}
-
-fn allocations() -> usize {
-    ALLOCATIONS.with(Cell::get)
-}
-
-// SAFETY: forwards to the system allocator and only counts.
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        count();
-        unsafe { System.alloc(layout) }
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        unsafe { System.dealloc(ptr, layout) }
-    }
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        count();
-        unsafe { System.realloc(ptr, layout, new_size) }
-    }
-}
+use common::{allocations, noise, sine};
 
 #[global_allocator]
-static GLOBAL: Counting = Counting;
+static GLOBAL: common::CountingAllocator = common::CountingAllocator;
 
 fn bands(list: &[BandSettings]) -> [BandSettings; MAX_BANDS] {
     let mut all = [BandSettings {

@@ -253,3 +253,38 @@ pub fn assert_identical(got: &[f32], want: &[f32], label: &str) {
         panic!("{label}: sample {n} is {} instead of {}", got[n], want[n]);
     }
 }
+
+/// A global allocator that counts the allocations each thread makes, for tests that check
+/// processing never allocates: a test binary declares
+/// `#[global_allocator] static GLOBAL: common::CountingAllocator = common::CountingAllocator;`
+/// and compares [`allocations`] before and after. Per thread, because the test harness's own
+/// thread allocates while it reports, and tests run in parallel.
+pub struct CountingAllocator;
+
+thread_local! {
+    static ALLOCATIONS: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+}
+
+fn count_allocation() {
+    let _ = ALLOCATIONS.try_with(|c| c.set(c.get() + 1));
+}
+
+/// Allocations made by this thread so far (with [`CountingAllocator`] installed).
+pub fn allocations() -> usize {
+    ALLOCATIONS.with(std::cell::Cell::get)
+}
+
+// SAFETY: forwards to the system allocator and only counts.
+unsafe impl std::alloc::GlobalAlloc for CountingAllocator {
+    unsafe fn alloc(&self, layout: std::alloc::Layout) -> *mut u8 {
+        count_allocation();
+        unsafe { std::alloc::System.alloc(layout) }
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: std::alloc::Layout) {
+        unsafe { std::alloc::System.dealloc(ptr, layout) }
+    }
+    unsafe fn realloc(&self, ptr: *mut u8, layout: std::alloc::Layout, new_size: usize) -> *mut u8 {
+        count_allocation();
+        unsafe { std::alloc::System.realloc(ptr, layout, new_size) }
+    }
+}
