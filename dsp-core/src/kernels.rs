@@ -1,163 +1,88 @@
 //! Inner loops shared by the processors, each with a plain scalar reference. Where a SIMD version
 //! exists it is tested against the reference at many lengths and offsets.
+//!
+//! The FIR kernels run across time: eight consecutive outputs share one vector, each lane sums
+//! its own output's taps in tap order. Every output is then computed the same way wherever it
+//! falls in a block (a whole vector or the scalar tail), so a filter run over a signal in blocks
+//! of any size gives exactly the same outputs. The taps are broadcast, the inputs are unaligned
+//! loads, and several groups of outputs are in flight at once, so the loop is bound by the
+//! multiply-add throughput rather than by the latency of one chain of additions.
 
-/// Independent 8-lane partial sums that consecutive chunks of 8 products are dealt to in turn:
-/// four short addition chains instead of one long one, so a dot product is not bound by the
-/// latency of its additions.
-const DOT_ACCUMULATORS: usize = 4;
-
-/// Dot product of `a` and the first `a.len()` samples of `b`; `a.len()` is a multiple of 8.
+/// `out[j] = Σ_{t < coeffs.len()} coeffs[t] · src[newest + j − t]`: an FIR filter whose newest
+/// input for output `j` is `src[newest + j]`. Needs `newest + 1 >= coeffs.len()` and
+/// `newest + out.len() <= src.len()`.
 #[inline]
-pub fn dot(a: &[f32], b: &[f32]) -> f32 {
-    debug_assert!(a.len().is_multiple_of(8) && b.len() >= a.len());
+pub fn fir(coeffs: &[f32], src: &[f32], newest: usize, out: &mut [f32]) {
+    check_fir(coeffs.len(), 1, src.len(), newest, out.len());
     #[cfg(target_arch = "x86_64")]
-    {
-        if has_avx() {
-            // SAFETY: the CPU supports AVX (checked above); the lengths are checked above and
-            // the loads are unaligned loads within the slices.
-            return unsafe { dot_avx(a, &b[..a.len()]) };
-        }
-        // SAFETY: SSE2 is part of the x86_64 baseline; as above.
-        unsafe { dot_sse2(a, &b[..a.len()]) }
+    if has_avx2_fma() {
+        // SAFETY: the CPU supports AVX2 and FMA (checked above); the bounds are checked above.
+        unsafe { fir_avx2(coeffs, src, newest, out) };
+        return;
     }
-    #[cfg(not(target_arch = "x86_64"))]
-    {
-        dot_scalar(a, &b[..a.len()])
-    }
+    fir_scalar(coeffs, src, newest, out);
 }
 
-/// The reference: chunk `i` of 8 products goes to accumulator `i mod 4`, lane by lane; the
-/// accumulators are added pairwise, then the eight lanes pairwise.
-pub fn dot_scalar(a: &[f32], b: &[f32]) -> f32 {
-    let mut lanes = [[0.0f32; 8]; DOT_ACCUMULATORS];
-    for (i, (x, y)) in a.chunks_exact(8).zip(b.chunks_exact(8)).enumerate() {
-        let acc = &mut lanes[i % DOT_ACCUMULATORS];
-        for k in 0..8 {
-            acc[k] += x[k] * y[k];
-        }
-    }
-    let l: [f32; 8] =
-        std::array::from_fn(|k| (lanes[0][k] + lanes[1][k]) + (lanes[2][k] + lanes[3][k]));
-    ((l[0] + l[4]) + (l[1] + l[5])) + ((l[2] + l[6]) + (l[3] + l[7]))
-}
-
-/// Whether this CPU has AVX (detected once, then a cached atomic load).
-#[cfg(target_arch = "x86_64")]
-#[inline]
-pub fn has_avx() -> bool {
-    std::arch::is_x86_feature_detected!("avx")
-}
-
-/// Four 8-lane accumulators (multiply, then add: the reference's rounding).
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx")]
-unsafe fn dot_avx(a: &[f32], b: &[f32]) -> f32 {
-    use std::arch::x86_64::*;
-    let chunks = a.len() / 8;
-    let (pa, pb) = (a.as_ptr(), b.as_ptr());
-    // SAFETY: every load reads 8 floats at offsets below `8 · chunks <= a.len() == b.len()`.
-    unsafe {
-        let product = |i: usize| {
-            _mm256_mul_ps(
-                _mm256_loadu_ps(pa.add(8 * i)),
-                _mm256_loadu_ps(pb.add(8 * i)),
-            )
-        };
-        let mut acc = [_mm256_setzero_ps(); DOT_ACCUMULATORS];
-        let mut i = 0;
-        while i + DOT_ACCUMULATORS <= chunks {
-            acc[0] = _mm256_add_ps(acc[0], product(i));
-            acc[1] = _mm256_add_ps(acc[1], product(i + 1));
-            acc[2] = _mm256_add_ps(acc[2], product(i + 2));
-            acc[3] = _mm256_add_ps(acc[3], product(i + 3));
-            i += DOT_ACCUMULATORS;
-        }
-        for (j, a) in acc.iter_mut().enumerate().take(chunks - i) {
-            *a = _mm256_add_ps(*a, product(i + j));
-        }
-        let l = _mm256_add_ps(_mm256_add_ps(acc[0], acc[1]), _mm256_add_ps(acc[2], acc[3]));
-        // lanes[k] + lanes[k + 4], then pairwise, as in the reference.
-        let sum = _mm_add_ps(_mm256_castps256_ps128(l), _mm256_extractf128_ps::<1>(l));
-        let pairs = _mm_add_ps(sum, _mm_shuffle_ps(sum, sum, 0b10_11_00_01));
-        _mm_cvtss_f32(_mm_add_ss(pairs, _mm_movehl_ps(pairs, pairs)))
-    }
-}
-
-/// The same partial sums in 4-lane halves.
-#[cfg(target_arch = "x86_64")]
-#[inline]
-unsafe fn dot_sse2(a: &[f32], b: &[f32]) -> f32 {
-    use std::arch::x86_64::*;
-    let chunks = a.len() / 8;
-    let (pa, pb) = (a.as_ptr(), b.as_ptr());
-    // SAFETY: every load reads 4 floats at offsets below `8 · chunks <= a.len() == b.len()`.
-    unsafe {
-        let mut low = [_mm_setzero_ps(); DOT_ACCUMULATORS];
-        let mut high = [_mm_setzero_ps(); DOT_ACCUMULATORS];
-        for i in 0..chunks {
-            let offset = i * 8;
-            let j = i % DOT_ACCUMULATORS;
-            low[j] = _mm_add_ps(
-                low[j],
-                _mm_mul_ps(_mm_loadu_ps(pa.add(offset)), _mm_loadu_ps(pb.add(offset))),
-            );
-            high[j] = _mm_add_ps(
-                high[j],
-                _mm_mul_ps(
-                    _mm_loadu_ps(pa.add(offset + 4)),
-                    _mm_loadu_ps(pb.add(offset + 4)),
-                ),
-            );
-        }
-        let combine = |v: [__m128; DOT_ACCUMULATORS]| {
-            _mm_add_ps(_mm_add_ps(v[0], v[1]), _mm_add_ps(v[2], v[3]))
-        };
-        let sum = _mm_add_ps(combine(low), combine(high));
-        let pairs = _mm_add_ps(sum, _mm_shuffle_ps(sum, sum, 0b10_11_00_01));
-        _mm_cvtss_f32(_mm_add_ss(pairs, _mm_movehl_ps(pairs, pairs)))
-    }
-}
-
-/// Largest magnitude over `phases` FIR outputs of `TAPS` taps that share one input history: phase
-/// `p` is `Σ_t coeffs[t·phases + p] · history[t]` (tap-major coefficients, `phases` a multiple of
-/// 4, each sum taken in tap order). Starts from `floor`. `TAPS` is a constant so the tap loop
-/// unrolls.
-#[inline]
-pub fn max_abs_phases<const TAPS: usize>(
-    coeffs: &[f32],
-    history: &[f32],
-    phases: usize,
-    floor: f32,
-) -> f32 {
-    assert!(phases.is_multiple_of(4) && coeffs.len() >= TAPS * phases && history.len() >= TAPS);
-    #[cfg(target_arch = "x86_64")]
-    {
-        if has_avx2_fma() {
-            // SAFETY: the CPU supports AVX2 and FMA (checked above); lengths are checked above.
-            return unsafe { max_abs_phases_avx2::<TAPS>(coeffs, history, phases, floor) };
-        }
-        // SAFETY: SSE2 is part of the x86_64 baseline; lengths are checked above.
-        unsafe { max_abs_phases_sse2::<TAPS>(coeffs, history, phases, floor) }
-    }
-    #[cfg(not(target_arch = "x86_64"))]
-    {
-        max_abs_phases_scalar(&coeffs[..TAPS * phases], &history[..TAPS], phases, floor)
-    }
-}
-
-/// The reference for [`max_abs_phases`].
-pub fn max_abs_phases_scalar(coeffs: &[f32], history: &[f32], phases: usize, floor: f32) -> f32 {
-    let mut peak = floor;
-    for p in 0..phases {
+/// The reference for [`fir`] (multiply, then add, in tap order; the AVX2 version fuses them).
+pub fn fir_scalar(coeffs: &[f32], src: &[f32], newest: usize, out: &mut [f32]) {
+    for (j, y) in out.iter_mut().enumerate() {
         let mut sum = 0.0f32;
-        for (taps, &x) in coeffs.chunks_exact(phases).zip(history) {
-            sum += taps[p] * x;
+        for (t, &c) in coeffs.iter().enumerate() {
+            sum += c * src[newest + j - t];
         }
-        if sum.abs() > peak {
-            peak = sum.abs();
+        *y = sum;
+    }
+}
+
+/// `out[j] = max(out[j], max_p |Σ_t coeffs[t·phases + p] · src[newest + j − t]|)`: the largest
+/// magnitude over the `phases` branches of a polyphase filter that share one input (tap-major
+/// coefficients, `coeffs.len() / phases` taps), on top of what `out` holds. `phases` is 4 or 8.
+#[inline]
+pub fn fir_max_abs(coeffs: &[f32], phases: usize, src: &[f32], newest: usize, out: &mut [f32]) {
+    assert!(phases == 4 || phases == 8, "{phases} phases");
+    assert!(coeffs.len().is_multiple_of(phases));
+    check_fir(coeffs.len() / phases, phases, src.len(), newest, out.len());
+    #[cfg(target_arch = "x86_64")]
+    if has_avx2_fma() {
+        // SAFETY: the CPU supports AVX2 and FMA (checked above); the bounds are checked above.
+        unsafe {
+            match phases {
+                4 => fir_max_abs_avx2::<4, 2>(coeffs, src, newest, out),
+                _ => fir_max_abs_avx2::<8, 1>(coeffs, src, newest, out),
+            }
+        }
+        return;
+    }
+    fir_max_abs_scalar(coeffs, phases, src, newest, out);
+}
+
+/// The reference for [`fir_max_abs`].
+pub fn fir_max_abs_scalar(
+    coeffs: &[f32],
+    phases: usize,
+    src: &[f32],
+    newest: usize,
+    out: &mut [f32],
+) {
+    for (j, y) in out.iter_mut().enumerate() {
+        for p in 0..phases {
+            let mut sum = 0.0f32;
+            for (t, taps) in coeffs.chunks_exact(phases).enumerate() {
+                sum += taps[p] * src[newest + j - t];
+            }
+            if sum.abs() > *y {
+                *y = sum.abs();
+            }
         }
     }
-    peak
+}
+
+fn check_fir(taps: usize, phases: usize, src: usize, newest: usize, out: usize) {
+    assert!(taps >= 1 && phases >= 1, "an empty filter");
+    assert!(
+        newest + 1 >= taps && newest + out <= src,
+        "{taps} taps, newest {newest}, {out} outputs from {src} inputs"
+    );
 }
 
 /// Whether this CPU has AVX2 and FMA (detected once, then a cached atomic load).
@@ -167,197 +92,118 @@ pub fn has_avx2_fma() -> bool {
     std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma")
 }
 
-/// AVX2 + FMA version of [`max_abs_phases`]. Four phases: two taps per 8-lane fused
-/// multiply-add; eight or more: eight phases per operation. The taps are summed in several
-/// independent accumulators, so the loop is not bound by the latency of one chain of additions.
-/// Fused rounding and the split sums make it differ from the reference by a few ulps of the
-/// sum's magnitude (tested).
+/// Groups of eight outputs [`fir_avx2`] keeps in flight.
+#[cfg(target_arch = "x86_64")]
+const FIR_GROUPS: usize = 4;
+
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2,fma")]
-unsafe fn max_abs_phases_avx2<const TAPS: usize>(
-    coeffs: &[f32],
-    history: &[f32],
-    phases: usize,
-    floor: f32,
-) -> f32 {
+unsafe fn fir_avx2(coeffs: &[f32], src: &[f32], newest: usize, out: &mut [f32]) {
     use std::arch::x86_64::*;
-    // SAFETY: as for the SSE2 version; `coeffs` holds TAPS·phases values, `history` TAPS.
+    let taps = coeffs.len();
+    // SAFETY: output j reads src[newest + j - t] for t < taps, inside `src` for j < out.len()
+    // (checked by the caller); vector loads cover outputs j..j + 8 with j + 8 <= out.len().
     unsafe {
-        let sign_mask = _mm_castsi128_ps(_mm_set1_epi32(0x7fff_ffff));
-        let h = history.as_ptr();
+        let x = src.as_ptr().add(newest);
         let c = coeffs.as_ptr();
-        let mut peak;
-        if phases == 4 {
-            // Taps in pairs, alternate pairs into two accumulators (two short chains).
-            let mut acc = [_mm256_setzero_ps(); 2];
-            let mut t = 0;
-            while t + 1 < TAPS {
-                let taps = _mm256_loadu_ps(c.add(t * 4));
-                let x = _mm256_insertf128_ps::<1>(
-                    _mm256_castps128_ps256(_mm_set1_ps(*h.add(t))),
-                    _mm_set1_ps(*h.add(t + 1)),
-                );
-                let j = (t / 2) % 2;
-                acc[j] = _mm256_fmadd_ps(taps, x, acc[j]);
-                t += 2;
-            }
-            let both = _mm256_add_ps(acc[0], acc[1]);
-            let mut sum = _mm_add_ps(
-                _mm256_castps256_ps128(both),
-                _mm256_extractf128_ps::<1>(both),
-            );
-            if TAPS % 2 == 1 {
-                let last = TAPS - 1;
-                sum = _mm_fmadd_ps(
-                    _mm_loadu_ps(c.add(last * 4)),
-                    _mm_set1_ps(*h.add(last)),
-                    sum,
-                );
-            }
-            peak = _mm_max_ps(_mm_set1_ps(floor), _mm_and_ps(sum, sign_mask));
-        } else {
-            // Eight phases per operation; taps dealt to four accumulators in turn.
-            let sign_mask8 = _mm256_castsi256_ps(_mm256_set1_epi32(0x7fff_ffff));
-            let mut peak8 = _mm256_set1_ps(floor);
-            let mut group = 0;
-            while group + 8 <= phases {
-                let mut acc = [_mm256_setzero_ps(); 4];
-                for t in 0..TAPS {
-                    acc[t % 4] = _mm256_fmadd_ps(
-                        _mm256_loadu_ps(c.add(t * phases + group)),
-                        _mm256_set1_ps(*h.add(t)),
-                        acc[t % 4],
-                    );
+        let y = out.as_mut_ptr();
+        let mut j = 0;
+        while j + 8 * FIR_GROUPS <= out.len() {
+            let mut acc = [_mm256_setzero_ps(); FIR_GROUPS];
+            for t in 0..taps {
+                let tap = _mm256_set1_ps(*c.add(t));
+                let at = x.add(j).sub(t);
+                for (g, a) in acc.iter_mut().enumerate() {
+                    *a = _mm256_fmadd_ps(tap, _mm256_loadu_ps(at.add(8 * g)), *a);
                 }
-                let sum =
-                    _mm256_add_ps(_mm256_add_ps(acc[0], acc[1]), _mm256_add_ps(acc[2], acc[3]));
-                peak8 = _mm256_max_ps(peak8, _mm256_and_ps(sum, sign_mask8));
-                group += 8;
             }
-            peak = _mm_max_ps(
-                _mm256_castps256_ps128(peak8),
-                _mm256_extractf128_ps::<1>(peak8),
-            );
-            while group < phases {
-                let mut acc = [_mm_setzero_ps(); 2];
-                for t in 0..TAPS {
-                    acc[t % 2] = _mm_fmadd_ps(
-                        _mm_loadu_ps(c.add(t * phases + group)),
-                        _mm_set1_ps(*h.add(t)),
-                        acc[t % 2],
-                    );
-                }
-                peak = _mm_max_ps(peak, _mm_and_ps(_mm_add_ps(acc[0], acc[1]), sign_mask));
-                group += 4;
+            for (g, a) in acc.iter().enumerate() {
+                _mm256_storeu_ps(y.add(j + 8 * g), *a);
             }
+            j += 8 * FIR_GROUPS;
         }
-        let high = _mm_max_ps(peak, _mm_movehl_ps(peak, peak));
-        _mm_cvtss_f32(_mm_max_ss(high, _mm_shuffle_ps::<0b01>(high, high)))
-    }
-}
-
-#[cfg(target_arch = "x86_64")]
-#[inline(always)]
-unsafe fn max_abs_phases_sse2<const TAPS: usize>(
-    coeffs: &[f32],
-    history: &[f32],
-    phases: usize,
-    floor: f32,
-) -> f32 {
-    use std::arch::x86_64::*;
-    // SAFETY: loads read 4 floats at `t·phases + 4g` with `4g + 4 <= phases` and `t < TAPS`,
-    // inside `coeffs` (checked by the caller); `history` holds at least TAPS samples.
-    unsafe {
-        let sign_mask = _mm_castsi128_ps(_mm_set1_epi32(0x7fff_ffff));
-        let mut peak = _mm_set1_ps(floor);
-        let h = history.as_ptr();
-        let mut group = 0;
-        while group < phases {
+        while j + 8 <= out.len() {
+            let mut acc = _mm256_setzero_ps();
+            for t in 0..taps {
+                acc = _mm256_fmadd_ps(
+                    _mm256_set1_ps(*c.add(t)),
+                    _mm256_loadu_ps(x.add(j).sub(t)),
+                    acc,
+                );
+            }
+            _mm256_storeu_ps(y.add(j), acc);
+            j += 8;
+        }
+        // The tail, one lane at a time with the same fused rounding.
+        while j < out.len() {
             let mut acc = _mm_setzero_ps();
-            let mut c = coeffs.as_ptr().add(group);
-            for t in 0..TAPS {
-                acc = _mm_add_ps(acc, _mm_mul_ps(_mm_loadu_ps(c), _mm_set1_ps(*h.add(t))));
-                c = c.add(phases);
+            for t in 0..taps {
+                acc = _mm_fmadd_ss(_mm_set_ss(*c.add(t)), _mm_set_ss(*x.add(j).sub(t)), acc);
             }
-            peak = _mm_max_ps(peak, _mm_and_ps(acc, sign_mask));
-            group += 4;
+            *y.add(j) = _mm_cvtss_f32(acc);
+            j += 1;
         }
-        let high = _mm_max_ps(peak, _mm_movehl_ps(peak, peak));
-        _mm_cvtss_f32(_mm_max_ss(high, _mm_shuffle_ps(high, high, 0b01)))
     }
 }
 
-/// The inner loops as one set, so that a caller can be compiled once per instruction set: its
-/// hot loop generic over the set, instantiated inside a function with that set's target
-/// features, inlines the kernels instead of dispatching and calling on every sample.
-pub trait KernelSet: Copy {
-    /// As [`dot`].
-    fn dot(self, a: &[f32], b: &[f32]) -> f32;
-    /// As [`max_abs_phases`].
-    fn max_abs_phases<const TAPS: usize>(
-        self,
-        coeffs: &[f32],
-        history: &[f32],
-        phases: usize,
-        floor: f32,
-    ) -> f32;
-}
-
-/// Chooses the instruction set on every call (a cached CPU check).
-#[derive(Clone, Copy, Debug)]
-pub struct Dispatched;
-
-impl KernelSet for Dispatched {
-    #[inline]
-    fn dot(self, a: &[f32], b: &[f32]) -> f32 {
-        dot(a, b)
-    }
-
-    #[inline]
-    fn max_abs_phases<const TAPS: usize>(
-        self,
-        coeffs: &[f32],
-        history: &[f32],
-        phases: usize,
-        floor: f32,
-    ) -> f32 {
-        max_abs_phases::<TAPS>(coeffs, history, phases, floor)
-    }
-}
-
-/// AVX2 + FMA. A value exists only on a CPU that has them ([`Avx2::detect`]), which is what
-/// makes calling the kernels through it sound.
+/// `P` phases, `G` groups of eight outputs in flight (`P · G` accumulators).
 #[cfg(target_arch = "x86_64")]
-#[derive(Clone, Copy, Debug)]
-pub struct Avx2(());
-
-#[cfg(target_arch = "x86_64")]
-impl Avx2 {
-    pub fn detect() -> Option<Self> {
-        has_avx2_fma().then_some(Avx2(()))
-    }
-}
-
-#[cfg(target_arch = "x86_64")]
-impl KernelSet for Avx2 {
-    #[inline(always)]
-    fn dot(self, a: &[f32], b: &[f32]) -> f32 {
-        assert!(a.len().is_multiple_of(8) && b.len() >= a.len());
-        // SAFETY: this value proves AVX2 and FMA (so AVX); lengths are checked above.
-        unsafe { dot_avx(a, &b[..a.len()]) }
-    }
-
-    #[inline(always)]
-    fn max_abs_phases<const TAPS: usize>(
-        self,
-        coeffs: &[f32],
-        history: &[f32],
-        phases: usize,
-        floor: f32,
-    ) -> f32 {
-        assert!(phases.is_multiple_of(4) && coeffs.len() >= TAPS * phases && history.len() >= TAPS);
-        // SAFETY: this value proves AVX2 and FMA; lengths are checked above.
-        unsafe { max_abs_phases_avx2::<TAPS>(coeffs, history, phases, floor) }
+#[target_feature(enable = "avx2,fma")]
+unsafe fn fir_max_abs_avx2<const P: usize, const G: usize>(
+    coeffs: &[f32],
+    src: &[f32],
+    newest: usize,
+    out: &mut [f32],
+) {
+    use std::arch::x86_64::*;
+    let taps = coeffs.len() / P;
+    // SAFETY: as in `fir_avx2`; coefficient t·P + p < coeffs.len() for t < taps, p < P.
+    unsafe {
+        let x = src.as_ptr().add(newest);
+        let c = coeffs.as_ptr();
+        let y = out.as_mut_ptr();
+        let abs = _mm256_castsi256_ps(_mm256_set1_epi32(0x7fff_ffff));
+        let mut j = 0;
+        while j + 8 * G <= out.len() {
+            let mut acc = [[_mm256_setzero_ps(); P]; G];
+            for t in 0..taps {
+                let at = x.add(j).sub(t);
+                for (g, group) in acc.iter_mut().enumerate() {
+                    let input = _mm256_loadu_ps(at.add(8 * g));
+                    for (p, a) in group.iter_mut().enumerate() {
+                        *a = _mm256_fmadd_ps(_mm256_set1_ps(*c.add(t * P + p)), input, *a);
+                    }
+                }
+            }
+            for (g, group) in acc.iter().enumerate() {
+                let mut peak = _mm256_loadu_ps(y.add(j + 8 * g));
+                for a in group {
+                    // A NaN sum leaves the peak as it is, as the scalar comparisons do.
+                    peak = _mm256_max_ps(_mm256_and_ps(*a, abs), peak);
+                }
+                _mm256_storeu_ps(y.add(j + 8 * g), peak);
+            }
+            j += 8 * G;
+        }
+        while j < out.len() {
+            let mut peak = *y.add(j);
+            for p in 0..P {
+                let mut acc = _mm_setzero_ps();
+                for t in 0..taps {
+                    acc = _mm_fmadd_ss(
+                        _mm_set_ss(*c.add(t * P + p)),
+                        _mm_set_ss(*x.add(j).sub(t)),
+                        acc,
+                    );
+                }
+                let magnitude = _mm_cvtss_f32(acc).abs();
+                if magnitude > peak {
+                    peak = magnitude;
+                }
+            }
+            *y.add(j) = peak;
+            j += 1;
+        }
     }
 }
 
@@ -366,78 +212,107 @@ mod tests {
     use super::*;
     use proptest::prelude::*;
 
-    proptest! {
-        /// The fast path gives exactly the reference's result, at every multiple-of-8 length up
-        /// to 200 and at misaligned offsets into the buffers.
-        #[test]
-        fn dot_matches_the_reference(
-            values in proptest::collection::vec(-1.0f32..1.0, 420),
-            chunks in 0usize..25,
-            offset_a in 0usize..8,
-            offset_b in 0usize..8,
-        ) {
-            let len = chunks * 8;
-            let a = &values[offset_a..offset_a + len];
-            let b = &values[200 + offset_b..200 + offset_b + len];
-            prop_assert_eq!(dot(a, b).to_bits(), dot_scalar(a, b).to_bits());
-            // SAFETY: SSE2 is baseline; the slices hold `len` values each.
-            #[cfg(target_arch = "x86_64")]
-            prop_assert_eq!(unsafe { dot_sse2(a, b) }.to_bits(), dot_scalar(a, b).to_bits());
-        }
+    /// The filter in f64, straight from its definition.
+    fn fir_f64(coeffs: &[f32], phases: usize, src: &[f32], newest: usize, j: usize) -> Vec<f64> {
+        (0..phases)
+            .map(|p| {
+                coeffs
+                    .chunks_exact(phases)
+                    .enumerate()
+                    .map(|(t, taps)| taps[p] as f64 * src[newest + j - t] as f64)
+                    .sum()
+            })
+            .collect()
+    }
+
+    /// Rounding allowance for a sum of `taps` products of magnitude ≤ 1.
+    fn allowance(taps: usize) -> f32 {
+        2.0 * f32::EPSILON * taps as f32
     }
 
     proptest! {
-        /// The SIMD phases give exactly the reference's peak for 4, 8 and 16 phases and any
-        /// number of taps.
+        /// Every output within rounding of the exact sum, for any tap count, output count and
+        /// offset (whole vectors, groups in flight and the scalar tail).
         #[test]
-        fn max_abs_phases_matches_the_reference(
-            coeffs in proptest::collection::vec(-1.0f32..1.0, 16 * 20),
-            history in proptest::collection::vec(-1.0f32..1.0, 20),
-            groups in 1usize..5,
-            taps in 1usize..20,
-            floor in 0.0f32..0.5,
+        fn fir_matches_its_definition(
+            values in proptest::collection::vec(-1.0f32..1.0, 300),
+            taps in 1usize..100,
+            outputs in 0usize..80,
+            extra in 0usize..20,
         ) {
-            let phases = 4 * groups;
-            let reference = |taps: usize| {
-                max_abs_phases_scalar(&coeffs[..phases * taps], &history[..taps], phases, floor)
-            };
-            // The SSE2 path sums in the reference's order: bit-identical.
-            #[cfg(target_arch = "x86_64")]
-            {
-                // SAFETY: SSE2 is baseline; the slices hold 20 taps of up to 16 phases.
-                let sse2 = |taps: usize| unsafe {
-                    match taps {
-                        12 => max_abs_phases_sse2::<12>(&coeffs, &history, phases, floor),
-                        16 => max_abs_phases_sse2::<16>(&coeffs, &history, phases, floor),
-                        _ => max_abs_phases_sse2::<7>(&coeffs, &history, phases, floor),
-                    }
-                };
-                for taps in [12, 16, 7] {
-                    prop_assert_eq!(sse2(taps).to_bits(), reference(taps).to_bits());
-                }
+            let coeffs = &values[..taps];
+            let src = &values[100..];
+            let newest = taps - 1 + extra;
+            let mut fast = vec![0.0; outputs];
+            let mut reference = vec![0.0; outputs];
+            fir(coeffs, src, newest, &mut fast);
+            fir_scalar(coeffs, src, newest, &mut reference);
+            for j in 0..outputs {
+                let exact = fir_f64(coeffs, 1, src, newest, j)[0];
+                prop_assert!((fast[j] as f64 - exact).abs() <= allowance(taps) as f64);
+                prop_assert!((reference[j] as f64 - exact).abs() <= allowance(taps) as f64);
             }
-            // The dispatched path (AVX2 + FMA where available) agrees to within rounding: a few
-            // ulps of the largest partial product sum.
-            let bound = |taps: usize| {
-                let scale: f32 = history[..taps].iter().map(|x| x.abs()).sum::<f32>();
-                4.0 * f32::EPSILON * scale.max(1.0) * taps as f32
-            };
-            let dispatched = [
-                (12, max_abs_phases::<12>(&coeffs, &history, phases, floor)),
-                (16, max_abs_phases::<16>(&coeffs, &history, phases, floor)),
-                (7, max_abs_phases::<7>(&coeffs, &history, phases, floor)),
-            ];
-            for (taps, value) in dispatched {
-                prop_assert!((value - reference(taps)).abs() <= bound(taps), "{} taps: {} vs {}", taps, value, reference(taps));
+        }
+
+        /// The same for the phase maximum, starting from a floor.
+        #[test]
+        fn fir_max_abs_matches_its_definition(
+            values in proptest::collection::vec(-1.0f32..1.0, 300),
+            eight in any::<bool>(),
+            taps in 1usize..20,
+            outputs in 0usize..60,
+            floor in 0.0f32..1.0,
+        ) {
+            let phases = if eight { 8 } else { 4 };
+            let coeffs = &values[..taps * phases];
+            let src = &values[160..];
+            let newest = taps - 1;
+            let mut fast = vec![floor; outputs];
+            let mut reference = vec![floor; outputs];
+            fir_max_abs(coeffs, phases, src, newest, &mut fast);
+            fir_max_abs_scalar(coeffs, phases, src, newest, &mut reference);
+            for j in 0..outputs {
+                let exact = fir_f64(coeffs, phases, src, newest, j)
+                    .into_iter()
+                    .fold(floor as f64, |m, y| m.max(y.abs()));
+                prop_assert!((fast[j] as f64 - exact).abs() <= allowance(taps) as f64);
+                prop_assert!((reference[j] as f64 - exact).abs() <= allowance(taps) as f64);
             }
-            let _ = taps;
+        }
+
+        /// An output does not depend on where it falls in a block: whole runs and runs split
+        /// anywhere give the same bits.
+        #[test]
+        fn outputs_do_not_depend_on_the_block(
+            values in proptest::collection::vec(-1.0f32..1.0, 300),
+            split in 0usize..100,
+        ) {
+            let (coeffs, src) = (&values[..40], &values[100..]);
+            let mut whole = vec![0.0; 100];
+            fir(coeffs, src, 39, &mut whole);
+            let mut parts = vec![0.0; 100];
+            let (first, second) = parts.split_at_mut(split);
+            fir(coeffs, src, 39, first);
+            fir(coeffs, src, 39 + split, second);
+            prop_assert_eq!(&whole, &parts);
+
+            let coeffs = &values[..64];
+            let mut whole = vec![0.0; 100];
+            fir_max_abs(coeffs, 4, src, 15, &mut whole);
+            let mut parts = vec![0.0; 100];
+            let (first, second) = parts.split_at_mut(split);
+            fir_max_abs(coeffs, 4, src, 15, first);
+            fir_max_abs(coeffs, 4, src, 15 + split, second);
+            prop_assert_eq!(whole, parts);
         }
     }
 
     #[test]
-    fn dot_known_value() {
-        let a: Vec<f32> = (1..=16).map(|x| x as f32).collect();
-        let b = vec![1.0f32; 16];
-        assert_eq!(dot(&a, &b), 136.0);
+    fn fir_known_values() {
+        // A three-tap moving sum of 1, 2, 3, ...
+        let src: Vec<f32> = (1..=10).map(|x| x as f32).collect();
+        let mut out = [0.0; 8];
+        fir(&[1.0, 1.0, 1.0], &src, 2, &mut out);
+        assert_eq!(out, [6.0, 9.0, 12.0, 15.0, 18.0, 21.0, 24.0, 27.0]);
     }
 }

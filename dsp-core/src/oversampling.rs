@@ -84,8 +84,12 @@ pub const STAGE2_TAPS: usize = 16;
 const STAGE2_BETA: f64 = 7.0;
 /// Largest stage-2 factor (16x overall).
 const STAGE2_MAX_FACTOR: usize = 8;
-/// Input history kept for stage 1 and the standard's filter.
-const INPUT_HISTORY: usize = STAGE1_TAPS;
+/// Inputs kept from earlier chunks: the longest look-back (stage 1's, the others' are shorter).
+const INPUT_HISTORY: usize = STAGE1_TAPS - 1;
+/// 2x samples kept from earlier chunks (stage 2's look-back).
+const DOUBLED_HISTORY: usize = STAGE2_TAPS - 1;
+/// The detector works through its input in chunks of up to this many samples.
+const CHUNK: usize = 256;
 /// Latency of the two-stage interpolator: stage 1 delays by half its length, stage 2 by half its
 /// length at the 2x rate.
 const TWO_STAGE_LATENCY: usize = STAGE1_TAPS / 2 + STAGE2_TAPS / 4;
@@ -202,48 +206,57 @@ fn design(factor: usize, taps: usize, beta: f64, coeffs: &mut [f32]) {
     }
 }
 
-/// A history of the newest `N` samples, newest first, stored twice so that it can always be read
-/// as one contiguous slice.
+/// The detector's working lines, chronological: what is kept from earlier chunks, then the
+/// current chunk. Every filter output is a function of these alone (see [`crate::kernels`]), so
+/// the readings do not depend on how the input is split into blocks.
 #[derive(Clone, Debug)]
-struct History {
-    data: Vec<f32>,
-    len: usize,
-    pos: usize,
+struct Lines {
+    /// `input[INPUT_HISTORY + j]` is the chunk's sample `j`.
+    input: Vec<f32>,
+    /// The 2x signal: `doubled[DOUBLED_HISTORY + 2j]` is the input `STAGE1_TAPS / 2` samples
+    /// before the chunk's sample `j`, `doubled[DOUBLED_HISTORY + 2j + 1]` the half-sample point
+    /// after it.
+    doubled: Vec<f32>,
+    /// The chunk's half-sample points.
+    half: Vec<f32>,
+    /// The largest stage-2 magnitude at each 2x sample of the chunk.
+    doubled_peaks: Vec<f32>,
+    /// The chunk's band-edge interpolation, then the standard filter's reading.
+    scratch: Vec<f32>,
+    /// The chunk's readings.
+    readings: Vec<f32>,
 }
 
-impl History {
-    fn new(len: usize) -> Self {
+impl Lines {
+    fn new() -> Self {
         Self {
-            data: vec![0.0; 2 * len],
-            len,
-            pos: 0,
+            input: vec![0.0; INPUT_HISTORY + CHUNK],
+            doubled: vec![0.0; DOUBLED_HISTORY + 2 * CHUNK],
+            half: vec![0.0; CHUNK],
+            doubled_peaks: vec![0.0; 2 * CHUNK],
+            scratch: vec![0.0; CHUNK],
+            readings: vec![0.0; CHUNK],
         }
     }
 
-    #[inline]
-    fn push(&mut self, x: f32) {
-        self.pos = if self.pos == 0 {
-            self.len - 1
-        } else {
-            self.pos - 1
-        };
-        self.data[self.pos] = x;
-        self.data[self.pos + self.len] = x;
+    /// Appends `chunk` (at most [`CHUNK`] samples) to the input line.
+    fn append(&mut self, chunk: &[f32]) {
+        self.input[INPUT_HISTORY..INPUT_HISTORY + chunk.len()].copy_from_slice(chunk);
     }
 
-    /// `slice()[k]` is the sample pushed `k` pushes ago.
-    #[inline]
-    fn slice(&self) -> &[f32] {
-        &self.data[self.pos..self.pos + self.len]
+    /// Keeps the newest history of both lines for the next chunk of `n` samples.
+    fn advance(&mut self, n: usize, doubled: bool) {
+        self.input.copy_within(n..n + INPUT_HISTORY, 0);
+        if doubled {
+            self.doubled.copy_within(2 * n..2 * n + DOUBLED_HISTORY, 0);
+        }
     }
 
     fn reset(&mut self) {
-        self.data.fill(0.0);
-        self.pos = 0;
+        self.input.fill(0.0);
+        self.doubled.fill(0.0);
     }
 }
-
-use crate::kernels::{Dispatched, KernelSet};
 
 /// How the detector estimates the peak at the current setting and rate.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -297,8 +310,7 @@ pub struct TruePeakDetector {
     stage2_stride: usize,
     /// The standard's four phases, tap-major (`standard[t·4 + p]`).
     standard: [f32; 48],
-    input: History,
-    doubled: History,
+    lines: Lines,
     /// Whether the 8x/16x modes bound the reading for a limiter: they also evaluate the
     /// standard's filter (compliance with standard meters) and add the band-edge uncertainty.
     /// A meter that wants the estimate of the true peak itself turns it off.
@@ -329,8 +341,7 @@ impl TruePeakDetector {
             stage2: vec![0.0; STAGE2_MAX_FACTOR * STAGE2_TAPS],
             stage2_stride: 4,
             standard,
-            input: History::new(INPUT_HISTORY),
-            doubled: History::new(STAGE2_TAPS),
+            lines: Lines::new(),
             bounding: true,
         };
         detector.set_oversampling(sample_rate, oversampling);
@@ -391,127 +402,134 @@ impl TruePeakDetector {
     }
 
     pub fn reset(&mut self) {
-        self.input.reset();
-        self.doubled.reset();
+        self.lines.reset();
     }
 
     /// Pushes one sample; returns the largest magnitude between the sample `latency()` ago and the
-    /// one after it.
-    #[inline]
+    /// one after it. (A block at a time is much faster: [`TruePeakDetector::process_block`].)
     pub fn process(&mut self, input: f32) -> f32 {
-        self.process_with(Dispatched, input)
+        self.process_chunk(&[input]);
+        self.lines.readings[0]
     }
 
-    /// [`TruePeakDetector::process`] for each sample of `input` into `output` (the same length):
-    /// the same readings, with the instruction set chosen once per block rather than per sample.
+    /// [`TruePeakDetector::process`] for each sample of `input` into `output` (the same length),
+    /// with exactly the same readings however the input is split into blocks.
     pub fn process_block(&mut self, input: &[f32], output: &mut [f32]) {
         assert_eq!(input.len(), output.len());
-        #[cfg(target_arch = "x86_64")]
-        if let Some(avx2) = crate::kernels::Avx2::detect() {
-            // SAFETY: `detect` found AVX2 and FMA.
-            unsafe { self.process_block_avx2(avx2, input, output) };
-            return;
-        }
-        for (y, &x) in output.iter_mut().zip(input) {
-            *y = self.process_with(Dispatched, x);
+        for (x, y) in input.chunks(CHUNK).zip(output.chunks_mut(CHUNK)) {
+            self.process_chunk(x);
+            y.copy_from_slice(&self.lines.readings[..x.len()]);
         }
     }
 
     /// The largest true peak of a whole block (for meters); the last `latency()` samples of the
     /// block are accounted for in the next call.
     pub fn block_peak(&mut self, block: &[f32]) -> f32 {
-        #[cfg(target_arch = "x86_64")]
-        if let Some(avx2) = crate::kernels::Avx2::detect() {
-            // SAFETY: `detect` found AVX2 and FMA.
-            return unsafe { self.block_peak_avx2(avx2, block) };
+        let mut peak = 0.0f32;
+        for x in block.chunks(CHUNK) {
+            self.process_chunk(x);
+            peak = self.lines.readings[..x.len()]
+                .iter()
+                .fold(peak, |m, &y| m.max(y));
         }
-        block.iter().fold(0.0f32, |peak, &x| {
-            peak.max(self.process_with(Dispatched, x))
-        })
+        peak
     }
 
-    #[cfg(target_arch = "x86_64")]
-    #[target_feature(enable = "avx2,fma")]
-    unsafe fn process_block_avx2(
-        &mut self,
-        kernels: crate::kernels::Avx2,
-        input: &[f32],
-        output: &mut [f32],
-    ) {
-        for (y, &x) in output.iter_mut().zip(input) {
-            *y = self.process_with(kernels, x);
-        }
-    }
-
-    #[cfg(target_arch = "x86_64")]
-    #[target_feature(enable = "avx2,fma")]
-    unsafe fn block_peak_avx2(&mut self, kernels: crate::kernels::Avx2, block: &[f32]) -> f32 {
-        block
-            .iter()
-            .fold(0.0f32, |peak, &x| peak.max(self.process_with(kernels, x)))
-    }
-
-    /// One sample with the inner loops of `kernels`.
-    #[inline(always)]
-    fn process_with<K: KernelSet>(&mut self, kernels: K, input: f32) -> f32 {
+    /// Readings of one chunk (at most [`CHUNK`] samples) into `lines.readings`.
+    fn process_chunk(&mut self, chunk: &[f32]) {
+        use crate::kernels::{fir, fir_max_abs};
+        let n = chunk.len();
+        let h = INPUT_HISTORY;
+        self.lines.append(chunk);
+        let Lines {
+            input,
+            doubled,
+            half,
+            doubled_peaks,
+            scratch,
+            readings,
+        } = &mut self.lines;
+        let (half, scratch, readings) = (&mut half[..n], &mut scratch[..n], &mut readings[..n]);
+        // `delayed(k)[j]`: the input k samples before the chunk's sample j.
+        let delayed = |k: usize| &input[h - k..h - k + n];
         match self.mode {
-            Mode::SamplePeak => input.abs(),
+            Mode::SamplePeak => {
+                for (y, x) in readings.iter_mut().zip(chunk) {
+                    *y = x.abs();
+                }
+            }
             Mode::Standard => {
-                self.input.push(input);
-                self.standard_peak(kernels, 0)
+                for (y, x) in readings.iter_mut().zip(delayed(STANDARD_LATENCY)) {
+                    *y = x.abs();
+                }
+                fir_max_abs(&self.standard, 4, input, h, readings);
             }
             Mode::TwoStage { stage2_factor } => {
-                self.input.push(input);
-                let (peak, half_sample) = self.two_stage_peak(kernels, stage2_factor);
-                if !self.bounding {
-                    return peak.max(self.input.slice()[TWO_STAGE_LATENCY].abs());
-                }
-                let peak = peak + self.band_edge_uncertainty(kernels, half_sample);
-                let standard = self.standard_peak(kernels, TWO_STAGE_LATENCY - STANDARD_LATENCY);
-                if standard > peak {
-                    standard
+                // Stage 1: the half-sample points; the on-sample points are the input delayed.
+                fir(&self.stage1, input, h, half);
+                let on_sample = delayed(STAGE1_TAPS / 2);
+                if stage2_factor == 1 {
+                    for ((y, on), half) in readings.iter_mut().zip(on_sample).zip(&*half) {
+                        *y = on.abs().max(half.abs());
+                    }
                 } else {
-                    peak
+                    let d = DOUBLED_HISTORY;
+                    for (j, (&on, &half)) in on_sample.iter().zip(&*half).enumerate() {
+                        doubled[d + 2 * j] = on;
+                        doubled[d + 2 * j + 1] = half;
+                    }
+                    let stride = self.stage2_stride;
+                    let peaks = &mut doubled_peaks[..2 * n];
+                    peaks.fill(0.0);
+                    fir_max_abs(
+                        &self.stage2[..stride * STAGE2_TAPS],
+                        stride,
+                        doubled,
+                        d,
+                        peaks,
+                    );
+                    for (y, pair) in readings.iter_mut().zip(peaks.chunks_exact(2)) {
+                        *y = pair[0].max(pair[1]);
+                    }
+                }
+                if !self.bounding {
+                    for (y, x) in readings.iter_mut().zip(delayed(TWO_STAGE_LATENCY)) {
+                        *y = y.max(x.abs());
+                    }
+                } else {
+                    // The band-edge uncertainty: stage 1 less the short interpolator.
+                    let edge = &mut *scratch;
+                    fir(
+                        &self.band_edge,
+                        input,
+                        h - (STAGE1_TAPS - BAND_EDGE_TAPS) / 2,
+                        edge,
+                    );
+                    for ((y, half), edge) in readings.iter_mut().zip(&*half).zip(&*edge) {
+                        *y += (half - edge).abs();
+                    }
+                    // The standard's filter over the same stretch, starting from its sample.
+                    let standard = &mut *scratch;
+                    for (s, x) in standard.iter_mut().zip(delayed(TWO_STAGE_LATENCY)) {
+                        *s = x.abs();
+                    }
+                    fir_max_abs(
+                        &self.standard,
+                        4,
+                        input,
+                        h - (TWO_STAGE_LATENCY - STANDARD_LATENCY),
+                        standard,
+                    );
+                    for (y, &s) in readings.iter_mut().zip(&*standard) {
+                        if s > *y {
+                            *y = s;
+                        }
+                    }
                 }
             }
         }
-    }
-
-    /// The standard's four phases on the input history starting `offset` samples back, and the
-    /// sample they start from.
-    #[inline(always)]
-    fn standard_peak<K: KernelSet>(&self, kernels: K, offset: usize) -> f32 {
-        let window = &self.input.slice()[offset..offset + 12];
-        kernels.max_abs_phases::<12>(&self.standard, window, 4, window[STANDARD_LATENCY].abs())
-    }
-
-    /// The band-edge content at the newest half-sample point: stage 1 less the short interpolator.
-    #[inline(always)]
-    fn band_edge_uncertainty<K: KernelSet>(&self, kernels: K, half_sample: f32) -> f32 {
-        let centre = STAGE1_TAPS / 2;
-        let window = &self.input.slice()[centre - BAND_EDGE_TAPS / 2..centre + BAND_EDGE_TAPS / 2];
-        (half_sample - kernels.dot(&self.band_edge, window)).abs()
-    }
-
-    /// Stage 1, then the stage-2 branches on each of the two new 2x samples. Returns the peak and
-    /// the new half-sample point.
-    #[inline(always)]
-    fn two_stage_peak<K: KernelSet>(&mut self, kernels: K, stage2_factor: usize) -> (f32, f32) {
-        let history = self.input.slice();
-        // The 2x samples: the input delayed by STAGE1_TAPS / 2, then the half-sample point after it.
-        let on_sample = history[STAGE1_TAPS / 2];
-        let half_sample = kernels.dot(&self.stage1, &history[..STAGE1_TAPS]);
-        if stage2_factor == 1 {
-            return (on_sample.abs().max(half_sample.abs()), half_sample);
-        }
-        let stride = self.stage2_stride;
-        let coeffs = &self.stage2[..stride * STAGE2_TAPS];
-        self.doubled.push(on_sample);
-        let peak = kernels.max_abs_phases::<STAGE2_TAPS>(coeffs, self.doubled.slice(), stride, 0.0);
-        self.doubled.push(half_sample);
-        let peak =
-            kernels.max_abs_phases::<STAGE2_TAPS>(coeffs, self.doubled.slice(), stride, peak);
-        (peak, half_sample)
+        let doubled = matches!(self.mode, Mode::TwoStage { stage2_factor } if stage2_factor > 1);
+        self.lines.advance(n, doubled);
     }
 
     /// `max(floor, block_peak(block))`, for a meter that holds its maximum: in the 4x setting it
@@ -521,12 +539,15 @@ impl TruePeakDetector {
     /// result is identical to `block_peak`'s.
     pub fn block_peak_above(&mut self, block: &[f32], floor: f32) -> f32 {
         if self.mode == Mode::Standard {
-            let covered = self.input.slice()[..11]
+            let covered = self.lines.input[INPUT_HISTORY - 11..INPUT_HISTORY]
                 .iter()
                 .chain(block)
                 .fold(0.0f32, |m, x| m.max(x.abs()));
             if covered * BS1770_MAX_GAIN <= floor {
-                block.iter().for_each(|&x| self.input.push(x));
+                for chunk in block.chunks(CHUNK) {
+                    self.lines.append(chunk);
+                    self.lines.advance(chunk.len(), false);
+                }
                 return floor;
             }
         }
