@@ -1307,6 +1307,20 @@ impl Band {
         ]
     }
 
+    /// [`Band::filter`] over a stretch of both channels, through the band's route. Between
+    /// coefficient steps and crossfades the sections run directly.
+    fn filter_block(&mut self, x0: &mut [f64], x1: &mut [f64]) {
+        let route = self.target.route;
+        if self.steps_left == 0 && self.fade_left == 0 {
+            let sections = &mut self.sections[..self.count];
+            route_block(route, x0, x1, |pair| {
+                sections.iter_mut().fold(pair, |v, s| s.process(v))
+            });
+        } else {
+            route_block(route, x0, x1, |pair| self.filter(pair));
+        }
+    }
+
     fn set(&mut self, sample_rate: f32, settings: &BandSettings) {
         let s = settings.clamped();
         let structural = s.kind != self.target.kind
@@ -1351,6 +1365,31 @@ impl Band {
             self.gain_db.current() == 0.0
         } else {
             !self.target.enabled
+        }
+    }
+}
+
+/// Runs `filter` on each sample pair of the two channels as `route` presents it, and writes the
+/// result back the same way.
+#[inline(always)]
+fn route_block(
+    route: Route,
+    x0: &mut [f64],
+    x1: &mut [f64],
+    mut filter: impl FnMut([f64; 2]) -> [f64; 2],
+) {
+    for (a, b) in x0.iter_mut().zip(x1.iter_mut()) {
+        let pair = match route {
+            Route::Mid | Route::Side => [0.5 * (*a + *b), 0.5 * (*a - *b)],
+            _ => [*a, *b],
+        };
+        let y = filter(pair);
+        match route {
+            Route::Stereo => (*a, *b) = (y[0], y[1]),
+            Route::Left => *a = y[0],
+            Route::Right => *b = y[1],
+            Route::Mid => (*a, *b) = (y[0] + pair[1], y[0] - pair[1]),
+            Route::Side => (*a, *b) = (pair[0] + y[1], pair[0] - y[1]),
         }
     }
 }
@@ -1502,32 +1541,30 @@ impl Equalizer {
             }
             return;
         }
-        for (l, r) in left.iter_mut().zip(right.iter_mut()) {
-            let (dl, _) = crate::denormal::sanitize(*l);
-            let (dr, _) = crate::denormal::sanitize(*r);
-            let (mut x0, mut x1) = (dl as f64, dr as f64);
-            for band in &mut self.bands {
-                if !band.active || band.neutral() {
-                    continue;
-                }
-                let route = band.target.route;
-                let pair = match route {
-                    Route::Mid | Route::Side => [0.5 * (x0 + x1), 0.5 * (x0 - x1)],
-                    _ => [x0, x1],
-                };
-                let y = band.filter(pair);
-                match route {
-                    Route::Stereo => (x0, x1) = (y[0], y[1]),
-                    Route::Left => x0 = y[0],
-                    Route::Right => x1 = y[1],
-                    Route::Mid => (x0, x1) = (y[0] + pair[1], y[0] - pair[1]),
-                    Route::Side => (x0, x1) = (pair[0] + y[1], pair[0] - y[1]),
-                }
+        // Band after band over the chunk (at most UPDATE_INTERVAL samples): each sample meets the
+        // same arithmetic in the same order as sample after sample would give it.
+        let n = left.len();
+        let mut dry = [[0.0f32; UPDATE_INTERVAL]; 2];
+        let mut x = [[0.0f64; UPDATE_INTERVAL]; 2];
+        for i in 0..n {
+            for (c, sample) in [left[i], right[i]].into_iter().enumerate() {
+                let (clean, _) = crate::denormal::sanitize(sample);
+                dry[c][i] = clean;
+                x[c][i] = clean as f64;
             }
+        }
+        let [x0, x1] = &mut x;
+        for band in &mut self.bands {
+            if band.active && !band.neutral() {
+                band.filter_block(&mut x0[..n], &mut x1[..n]);
+            }
+        }
+        for i in 0..n {
             let gain = self.output.tick() as f64;
             let active = self.active.tick() as f64;
-            *l = (dl as f64 + active * (gain * x0 - dl as f64)) as f32;
-            *r = (dr as f64 + active * (gain * x1 - dr as f64)) as f32;
+            let (dl, dr) = (dry[0][i] as f64, dry[1][i] as f64);
+            left[i] = (dl + active * (gain * x0[i] - dl)) as f32;
+            right[i] = (dr + active * (gain * x1[i] - dr)) as f32;
         }
     }
 }
