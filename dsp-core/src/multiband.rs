@@ -205,25 +205,91 @@ impl Band {
         self.envelopes.iter_mut().for_each(Envelope::reset);
     }
 
+    /// Whether no parameter is gliding (then they stay put until the settings change).
+    fn settled(&self) -> bool {
+        [
+            &self.threshold_db,
+            &self.slope,
+            &self.knee_db,
+            &self.makeup,
+            &self.engaged,
+            &self.heard,
+        ]
+        .iter()
+        .all(|s| s.is_settled())
+    }
+
+    /// The parameters for the next sample (advancing the glides).
+    #[inline(always)]
+    fn tick(&mut self) -> BandParams {
+        BandParams {
+            gc: GainComputer {
+                threshold_db: self.threshold_db.tick() as f64,
+                slope: self.slope.tick() as f64,
+                knee_db: self.knee_db.tick() as f64,
+                range_db: self.range_db,
+            },
+            makeup: self.makeup.tick() as f64,
+            engaged: self.engaged.tick() as f64,
+            heard: self.heard.tick() as f64,
+        }
+    }
+
+    /// Compresses the band's samples `x[c][i]` where `weights[i] > 0` (the share of the path
+    /// this band is in at that sample), adding `weight · processed` to `wet` and `weight · heard ·
+    /// dry` to `dry`; raises `most` to the largest reduction (only at full weight unless
+    /// `count_partial`).
+    #[allow(clippy::too_many_arguments)]
+    fn process_block(
+        &mut self,
+        x: &[[f64; SUB_BLOCK]; MAX_CHANNELS],
+        weights: &[f64],
+        detection: Detection,
+        rms_pole: f64,
+        linked: bool,
+        sums: &mut Sums,
+        most: &mut f32,
+        count_partial: bool,
+    ) {
+        // Settled parameters stay as they are for the whole block: no per-sample glide.
+        let fixed = self.settled().then(|| self.tick());
+        for (i, &weight) in weights.iter().enumerate() {
+            if weight <= 0.0 {
+                continue;
+            }
+            let p = match fixed {
+                Some(p) => p,
+                None => self.tick(),
+            };
+            let input = [x[0][i], x[1][i]];
+            let (out, heard, reduction) = self.compress(&p, input, detection, rms_pole, linked);
+            for c in 0..MAX_CHANNELS {
+                sums.wet[c][i] += weight * out[c];
+                sums.dry[c][i] += weight * heard * input[c];
+            }
+            if count_partial || weight >= 1.0 {
+                *most = most.max(reduction as f32);
+            }
+        }
+    }
+
     /// Compresses one sample pair of this band; returns (processed pair, how much of the dry pair
     /// is heard, the reduction applied).
-    #[inline]
-    fn process(
+    #[inline(always)]
+    fn compress(
         &mut self,
+        p: &BandParams,
         x: [f64; MAX_CHANNELS],
         detection: Detection,
         rms_pole: f64,
         linked: bool,
     ) -> ([f64; MAX_CHANNELS], f64, f64) {
-        let gc = GainComputer {
-            threshold_db: self.threshold_db.tick() as f64,
-            slope: self.slope.tick() as f64,
-            knee_db: self.knee_db.tick() as f64,
-            range_db: self.range_db,
-        };
-        let makeup = self.makeup.tick() as f64;
-        let engaged = self.engaged.tick() as f64;
-        let heard = self.heard.tick() as f64;
+        let BandParams {
+            gc,
+            makeup,
+            engaged,
+            heard,
+        } = *p;
         let mut out = [0.0; MAX_CHANNELS];
         let mut most = 0.0f64;
         if linked {
@@ -252,6 +318,24 @@ impl Band {
         }
         (out, heard, most * engaged)
     }
+}
+
+/// A band's parameters at one sample.
+#[derive(Clone, Copy, Debug)]
+struct BandParams {
+    gc: GainComputer,
+    makeup: f64,
+    engaged: f64,
+    heard: f64,
+}
+
+/// Samples per sub-block of [`MultibandDynamics::process`].
+const SUB_BLOCK: usize = 64;
+
+/// The compressed and the uncompressed signal of a sub-block, summed over the paths and bands.
+struct Sums {
+    wet: [[f64; SUB_BLOCK]; MAX_CHANNELS],
+    dry: [[f64; SUB_BLOCK]; MAX_CHANNELS],
 }
 
 /// The linear gain of a reduction in dB (no `exp` for the common case of none).
@@ -398,65 +482,105 @@ impl MultibandDynamics {
 
     /// Processes a stereo block in place.
     pub fn process(&mut self, left: &mut [f32], right: &mut [f32]) -> MultibandStats {
+        let len = left.len().min(right.len());
+        let mut stats = MultibandStats::default();
+        for (l, r) in left[..len]
+            .chunks_mut(SUB_BLOCK)
+            .zip(right[..len].chunks_mut(SUB_BLOCK))
+        {
+            self.process_sub_block(l, r, &mut stats);
+        }
+        stats
+    }
+
+    /// One path after the other, band after band over up to [`SUB_BLOCK`] samples: each sample
+    /// meets the same arithmetic in the same order as sample after sample would give it.
+    fn process_sub_block(
+        &mut self,
+        left: &mut [f32],
+        right: &mut [f32],
+        stats: &mut MultibandStats,
+    ) {
+        let n = left.len();
         let s = self.settings;
         let mid_side = s.stereo_mode == StereoMode::MidSide;
         let linked = !mid_side;
         let merged_from = s.bands - 1;
-        let mut stats = MultibandStats::default();
-        for i in 0..left.len().min(right.len()) {
+        let mut input = [[0.0f64; SUB_BLOCK]; MAX_CHANNELS];
+        let mut x = [[0.0f64; SUB_BLOCK]; MAX_CHANNELS];
+        for i in 0..n {
             let (l, _) = sanitize(left[i]);
             let (r, _) = sanitize(right[i]);
             let (l, r) = (l as f64, r as f64);
-            let x = if mid_side {
-                [0.5 * (l + r), 0.5 * (l - r)]
+            (input[0][i], input[1][i]) = (l, r);
+            (x[0][i], x[1][i]) = if mid_side {
+                (0.5 * (l + r), 0.5 * (l - r))
             } else {
-                [l, r]
+                (l, r)
             };
-            let split = self.split.tick() as f64;
-            let mut wet = [0.0; MAX_CHANNELS];
-            let mut dry = [0.0; MAX_CHANNELS];
-            if split < 1.0 {
-                let (out, heard, reduction) =
-                    self.glue.process(x, s.detection, self.rms_pole, linked);
-                for c in 0..MAX_CHANNELS {
-                    wet[c] += (1.0 - split) * out[c];
-                    dry[c] += (1.0 - split) * heard * x[c];
-                }
-                if split <= 0.0 {
-                    stats.max_reduction_db[0] = stats.max_reduction_db[0].max(reduction as f32);
-                }
-            }
-            if split > 0.0 {
-                let split_bands = self.crossover.process(x);
-                let mut bands = [[0.0; MAX_CHANNELS]; MAX_BANDS];
+        }
+        let mut split = [0.0f32; SUB_BLOCK];
+        self.split.fill(&mut split[..n]);
+        let split = split.map(|v| v as f64);
+        let mut sums = Sums {
+            wet: [[0.0; SUB_BLOCK]; MAX_CHANNELS],
+            dry: [[0.0; SUB_BLOCK]; MAX_CHANNELS],
+        };
+        if split[..n].iter().any(|&v| v < 1.0) {
+            let weights: [f64; SUB_BLOCK] = std::array::from_fn(|i| 1.0 - split[i]);
+            self.glue.process_block(
+                &x,
+                &weights[..n],
+                s.detection,
+                self.rms_pole,
+                linked,
+                &mut sums,
+                &mut stats.max_reduction_db[0],
+                false,
+            );
+        }
+        if split[..n].iter().any(|&v| v > 0.0) {
+            let mut bands = [[[0.0f64; SUB_BLOCK]; MAX_CHANNELS]; MAX_BANDS];
+            for i in (0..n).filter(|&i| split[i] > 0.0) {
+                let split_bands = self.crossover.process([x[0][i], x[1][i]]);
                 for (b, pair) in split_bands.iter().enumerate() {
                     let to = b.min(merged_from);
-                    bands[to][0] += pair[0];
-                    bands[to][1] += pair[1];
-                }
-                for (b, band) in bands.iter().enumerate().take(s.bands) {
-                    let (out, heard, reduction) =
-                        self.bands[b].process(*band, s.detection, self.rms_pole, linked);
-                    for c in 0..MAX_CHANNELS {
-                        wet[c] += split * out[c];
-                        dry[c] += split * heard * band[c];
-                    }
-                    stats.max_reduction_db[b] = stats.max_reduction_db[b].max(reduction as f32);
+                    bands[to][0][i] += pair[0];
+                    bands[to][1][i] += pair[1];
                 }
             }
-            let mix = self.mix.tick() as f64;
-            let output = self.output.tick() as f64;
+            for (b, band) in bands.iter().enumerate().take(s.bands) {
+                self.bands[b].process_block(
+                    band,
+                    &split[..n],
+                    s.detection,
+                    self.rms_pole,
+                    linked,
+                    &mut sums,
+                    &mut stats.max_reduction_db[b],
+                    true,
+                );
+            }
+        }
+        let mut mix = [0.0f32; SUB_BLOCK];
+        let mut output = [0.0f32; SUB_BLOCK];
+        let mut active = [0.0f32; SUB_BLOCK];
+        self.mix.fill(&mut mix[..n]);
+        self.output.fill(&mut output[..n]);
+        self.active.fill(&mut active[..n]);
+        for i in 0..n {
+            let (mix, output, active) = (mix[i] as f64, output[i] as f64, active[i] as f64);
+            let (wet, dry) = (&sums.wet, &sums.dry);
             let y: [f64; MAX_CHANNELS] =
-                std::array::from_fn(|c| output * (dry[c] + mix * (wet[c] - dry[c])));
+                std::array::from_fn(|c| output * (dry[c][i] + mix * (wet[c][i] - dry[c][i])));
             let (out_l, out_r) = if mid_side {
                 (y[0] + y[1], y[0] - y[1])
             } else {
                 (y[0], y[1])
             };
-            let active = self.active.tick() as f64;
+            let (l, r) = (input[0][i], input[1][i]);
             left[i] = (l + active * (out_l - l)) as f32;
             right[i] = (r + active * (out_r - r)) as f32;
         }
-        stats
     }
 }

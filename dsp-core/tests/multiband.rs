@@ -339,6 +339,30 @@ fn block_size_independence_reset_silence_and_nan() {
         assert_identical(&got[0], &want[0], "left");
         assert_identical(&got[1], &want[1], "right");
     }
+    // Changes while running (a band-count crossfade, thresholds and a band bypass gliding) land
+    // on the same sample whatever the block size, and so must give the same output.
+    let mut changed = settings;
+    changed.bands = 1;
+    changed.band[0].threshold_db = -12.0;
+    changed.band[0].bypass = true;
+    let run_changing = |block: usize| {
+        let mut m = MultibandDynamics::new(FS, settings);
+        let (mut l, mut r) = (left.clone(), right.clone());
+        for (k, (a, b)) in l.chunks_mut(block).zip(r.chunks_mut(block)).enumerate() {
+            if k * block == 6_336 {
+                m.set_settings(&changed);
+            }
+            m.process(a, b);
+        }
+        [l, r]
+    };
+    let want_changing = run_changing(1);
+    for block in [64, 96, 6_336] {
+        let got = run_changing(block);
+        assert_identical(&got[0], &want_changing[0], "left, changing");
+        assert_identical(&got[1], &want_changing[1], "right, changing");
+    }
+
     let mut m = MultibandDynamics::new(FS, settings);
     let (mut l, mut r) = (left.clone(), right.clone());
     m.process(&mut l, &mut r);
