@@ -626,7 +626,7 @@ mod tests {
     /// the interpolation bound under, and never more than the standard filter's ripple over.
     #[test]
     fn accuracy_against_analytic_sines() {
-        for rate in [44_100.0f32, 48_000.0, 96_000.0] {
+        for rate in [44_100.0f32, 48_000.0, 96_000.0, 192_000.0] {
             for (os, max_under_db) in [
                 (Oversampling::X4, 0.70),
                 (Oversampling::X8, 0.20),
@@ -684,19 +684,24 @@ mod tests {
         }
     }
 
-    /// The block paths give exactly the per-sample readings, in every mode.
+    /// The block paths give exactly the per-sample readings, in every mode and at rates that
+    /// use every stage-2 factor (8x at 192 kHz is stage 1 alone).
     #[test]
     fn block_paths_match_per_sample() {
         let mut noise = crate::noise::WhiteNoise::new(9);
         let signal: Vec<f32> = (0..5_000).map(|_| noise.next_f64() as f32).collect();
-        for os in [
+        let settings = [
             Oversampling::Off,
             Oversampling::X4,
             Oversampling::X8,
             Oversampling::X16,
-        ] {
+        ];
+        for (rate, os) in [48_000.0, 96_000.0, 192_000.0]
+            .into_iter()
+            .flat_map(|rate| settings.map(|os| (rate, os)))
+        {
             for accurate in [false, true] {
-                let mut detector = TruePeakDetector::new(48_000.0, os);
+                let mut detector = TruePeakDetector::new(rate, os);
                 if accurate {
                     detector = detector.accurate();
                 }
@@ -707,7 +712,7 @@ mod tests {
                 for (input, output) in signal.chunks(333).zip(got.chunks_mut(333)) {
                     blocks.process_block(input, output);
                 }
-                assert_eq!(got, want, "{os:?} accurate {accurate}");
+                assert_eq!(got, want, "{os:?} at {rate} Hz, accurate {accurate}");
                 let mut peaks = detector.clone();
                 let peak = signal
                     .chunks(100)
