@@ -196,51 +196,89 @@ impl Dither {
     /// Quantises a block in place. Every output sample is an exact multiple of the LSB within
     /// [−1, 1 − LSB].
     pub fn process(&mut self, channels: &mut [&mut [f32]]) {
-        let lsb = self.lsb;
-        let kind = self.settings.kind;
-        let auto_blank = self.settings.auto_blank;
-        let blank_after = self.blank_after;
-        let shaping = self.shaping;
-        let highest = 1.0 - lsb;
-        for (state, samples) in self.channels.iter_mut().zip(channels.iter_mut()) {
-            for sample in samples.iter_mut() {
-                let x = if sample.is_finite() {
-                    *sample as f64
-                } else {
-                    0.0
-                };
-                if x == 0.0 {
-                    state.silent_samples = state.silent_samples.saturating_add(1);
-                } else {
-                    state.silent_samples = 0;
+        let q = Quantiser {
+            lsb: self.lsb,
+            highest: 1.0 - self.lsb,
+            kind: self.settings.kind,
+            auto_blank: self.settings.auto_blank,
+            blank_after: self.blank_after,
+            shaping: self.shaping,
+        };
+        match (&mut self.channels[..], channels) {
+            // Stereo in lockstep: the two channels' error-feedback sums overlap in time.
+            ([left_state, right_state], [left, right]) => {
+                let n = left.len().min(right.len());
+                for (l, r) in left[..n].iter_mut().zip(right[..n].iter_mut()) {
+                    left_state.quantise(l, &q);
+                    right_state.quantise(r, &q);
                 }
-                if auto_blank && state.silent_samples > blank_after {
-                    *sample = 0.0;
-                    state.errors = [0.0; 9];
-                    continue;
+                left[n..]
+                    .iter_mut()
+                    .for_each(|x| left_state.quantise(x, &q));
+                right[n..]
+                    .iter_mut()
+                    .for_each(|x| right_state.quantise(x, &q));
+            }
+            (states, channels) => {
+                for (state, samples) in states.iter_mut().zip(channels.iter_mut()) {
+                    samples.iter_mut().for_each(|x| state.quantise(x, &q));
                 }
-                let feedback: f64 = shaping.iter().zip(&state.errors).map(|(h, e)| h * e).sum();
-                let wanted = x - feedback;
-                let dither = match kind {
-                    DitherKind::None => 0.0,
-                    DitherKind::Rpdf => 0.5 * state.noise.next_f64(),
-                    DitherKind::Tpdf => 0.5 * (state.noise.next_f64() + state.noise.next_f64()),
-                    DitherKind::HighPassTpdf => {
-                        let uniform = 0.5 * state.noise.next_f64();
-                        let d = uniform - state.previous_uniform;
-                        state.previous_uniform = uniform;
-                        d
-                    }
-                } * lsb;
-                let quantised = ((wanted + dither) / lsb).round() * lsb;
-                let y = quantised.clamp(-1.0, highest);
-                // Total error of this sample (quantisation and dither), fed back next time. It is
-                // within ±1.5 LSB unless the output clipped; bounding it keeps the shaping loop
-                // stable through clipping.
-                state.errors.copy_within(0..8, 1);
-                state.errors[0] = (y - wanted).clamp(-2.0 * lsb, 2.0 * lsb);
-                *sample = y as f32;
             }
         }
+    }
+}
+
+/// What [`Channel::quantise`] needs of the settings.
+struct Quantiser {
+    lsb: f64,
+    /// The largest output, `1 − lsb`.
+    highest: f64,
+    kind: DitherKind,
+    auto_blank: bool,
+    blank_after: usize,
+    shaping: &'static [f64],
+}
+
+impl Channel {
+    /// Dithers, noise-shapes and quantises one sample in place.
+    #[inline(always)]
+    fn quantise(&mut self, sample: &mut f32, q: &Quantiser) {
+        let lsb = q.lsb;
+        let x = if sample.is_finite() {
+            *sample as f64
+        } else {
+            0.0
+        };
+        if x == 0.0 {
+            self.silent_samples = self.silent_samples.saturating_add(1);
+        } else {
+            self.silent_samples = 0;
+        }
+        if q.auto_blank && self.silent_samples > q.blank_after {
+            *sample = 0.0;
+            self.errors = [0.0; 9];
+            return;
+        }
+        let feedback: f64 = q.shaping.iter().zip(&self.errors).map(|(h, e)| h * e).sum();
+        let wanted = x - feedback;
+        let dither = match q.kind {
+            DitherKind::None => 0.0,
+            DitherKind::Rpdf => 0.5 * self.noise.next_f64(),
+            DitherKind::Tpdf => 0.5 * (self.noise.next_f64() + self.noise.next_f64()),
+            DitherKind::HighPassTpdf => {
+                let uniform = 0.5 * self.noise.next_f64();
+                let d = uniform - self.previous_uniform;
+                self.previous_uniform = uniform;
+                d
+            }
+        } * lsb;
+        let quantised = crate::math::round((wanted + dither) / lsb) * lsb;
+        let y = quantised.clamp(-1.0, q.highest);
+        // Total error of this sample (quantisation and dither), fed back next time. It is within
+        // ±1.5 LSB unless the output clipped; bounding it keeps the shaping loop stable through
+        // clipping.
+        self.errors.copy_within(0..8, 1);
+        self.errors[0] = (y - wanted).clamp(-2.0 * lsb, 2.0 * lsb);
+        *sample = y as f32;
     }
 }

@@ -706,7 +706,7 @@ pub fn lookahead_samples(sample_rate: f32, lookahead_ms: f32) -> u32 {
 #[inline]
 pub(crate) fn db_to_gain_f64(db: f64) -> f64 {
     let x = (db * (std::f64::consts::LOG2_10 / 20.0)).clamp(-1000.0, 1000.0);
-    let whole = x.round();
+    let whole = crate::math::round(x);
     let t = (x - whole) * std::f64::consts::LN_2;
     // 1/k! for k = 11 down to 0, in Horner's order.
     const INVERSE_FACTORIALS: [f64; 12] = [

@@ -29,6 +29,7 @@ pub mod limiter;
 pub mod linear_phase;
 pub mod loudness;
 pub mod master_eq;
+pub mod math;
 pub mod minmax;
 pub mod monitor;
 pub mod multiband;
