@@ -111,6 +111,14 @@ impl GainComputer {
         -self.reduction_db(level_db)
     }
 
+    /// A detected power (linear, mean square) below which the curve certainly reduces nothing:
+    /// the knee's lower edge, less a margin of 1e-9 that covers the rounding of
+    /// [`power_db`] (within 2e-11 dB) and of this value, so that comparing the power with it
+    /// gives exactly the reduction the curve would give (zero) without taking the logarithm.
+    pub fn quiet_power(&self) -> f64 {
+        db_to_gain_f64(2.0 * (self.threshold_db - 0.5 * self.knee_db)) * (1.0 - 1e-9)
+    }
+
     /// Automatic makeup: half of the reduction of a 0 dBFS level.
     pub fn auto_makeup_db(&self) -> f64 {
         0.5 * self.reduction_db(0.0)
@@ -730,6 +738,30 @@ pub(crate) fn db_to_gain_f64(db: f64) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Below the quiet power the curve reduces nothing, so the shortcut gives exactly what the
+    /// logarithm would; the margin is small: a little above the knee's edge it reduces.
+    #[test]
+    fn quiet_power_is_a_safe_and_tight_bound() {
+        for k in 0..170 {
+            let threshold = -60.0 + 0.37 * k as f32;
+            for knee in [0.0, 0.5, 6.0, 24.0] {
+                let gc = GainComputer::new(threshold, 4.0, knee, 40.0);
+                let quiet = gc.quiet_power();
+                for below in [1e-15, 1e-12, 1e-10, 1e-6, 0.5] {
+                    let power = quiet * (1.0 - below);
+                    assert_eq!(
+                        gc.reduction_db(power_db(power)),
+                        0.0,
+                        "{threshold} {knee} {below}"
+                    );
+                }
+                let edge = 10f64.powf((gc.threshold_db - 0.5 * gc.knee_db) / 10.0);
+                assert!((quiet / edge - 1.0).abs() < 2e-9, "{quiet} vs {edge}");
+                assert!(gc.reduction_db(power_db(edge * 1.001)) > 0.0);
+            }
+        }
+    }
 
     /// The library-free logarithm and exponential against the standard library's.
     #[test]

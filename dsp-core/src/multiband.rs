@@ -232,6 +232,7 @@ impl Band {
             makeup: self.makeup.tick() as f64,
             engaged: self.engaged.tick() as f64,
             heard: self.heard.tick() as f64,
+            quiet_power: 0.0,
         }
     }
 
@@ -251,8 +252,15 @@ impl Band {
         most: &mut f32,
         count_partial: bool,
     ) {
-        // Settled parameters stay as they are for the whole block: no per-sample glide.
-        let fixed = self.settled().then(|| self.tick());
+        // Settled parameters stay as they are for the whole block: no per-sample glide, and the
+        // quiet shortcut is worth computing.
+        let fixed = self.settled().then(|| {
+            let p = self.tick();
+            BandParams {
+                quiet_power: p.gc.quiet_power(),
+                ..p
+            }
+        });
         for (i, &weight) in weights.iter().enumerate() {
             if weight <= 0.0 {
                 continue;
@@ -289,7 +297,17 @@ impl Band {
             makeup,
             engaged,
             heard,
+            quiet_power,
         } = *p;
+        // The reduction the curve asks for at a detected power; below the knee that is zero,
+        // known without the logarithm.
+        let target = |power: f64| {
+            if power < quiet_power {
+                0.0
+            } else {
+                gc.reduction_db(power_db(power))
+            }
+        };
         let mut out = [0.0; MAX_CHANNELS];
         let mut most = 0.0f64;
         if linked {
@@ -298,8 +316,7 @@ impl Band {
             let power = self.envelopes[0]
                 .power(x[0], detection, rms_pole)
                 .max(self.envelopes[1].power(x[1], detection, rms_pole));
-            let reduction =
-                self.envelopes[0].follow(gc.reduction_db(power_db(power)), &self.ballistics);
+            let reduction = self.envelopes[0].follow(target(power), &self.ballistics);
             let leader = self.envelopes[0];
             self.envelopes[1].follow_linked(&leader);
             most = reduction;
@@ -309,8 +326,8 @@ impl Band {
             }
         } else {
             for c in 0..MAX_CHANNELS {
-                let level = power_db(self.envelopes[c].power(x[c], detection, rms_pole));
-                let reduction = self.envelopes[c].follow(gc.reduction_db(level), &self.ballistics);
+                let power = self.envelopes[c].power(x[c], detection, rms_pole);
+                let reduction = self.envelopes[c].follow(target(power), &self.ballistics);
                 most = most.max(reduction);
                 let gain = reduction_gain(reduction) * makeup;
                 out[c] = heard * x[c] * (1.0 + engaged * (gain - 1.0));
@@ -327,6 +344,9 @@ struct BandParams {
     makeup: f64,
     engaged: f64,
     heard: f64,
+    /// Below this detected power nothing is reduced ([`GainComputer::quiet_power`]); 0 while
+    /// the curve glides.
+    quiet_power: f64,
 }
 
 /// Samples per sub-block of [`MultibandDynamics::process`].
