@@ -237,9 +237,9 @@ impl Band {
     }
 
     /// Compresses the band's samples `x[c][i]` where `weights[i] > 0` (the share of the path
-    /// this band is in at that sample), adding `weight · processed` to `wet` and `weight · heard ·
-    /// dry` to `dry`; raises `most` to the largest reduction (only at full weight unless
-    /// `count_partial`).
+    /// this band is in at that sample), adding `weight · processed` to `sums.wet` and `weight ·
+    /// heard · input` to `sums.dry`; raises `most` to the largest reduction (only at full weight
+    /// unless `count_partial`).
     #[allow(clippy::too_many_arguments)]
     fn process_block(
         &mut self,
