@@ -279,6 +279,17 @@ impl Biquad {
         y
     }
 
+    /// The state `[s1, s2]` (for code that runs several sections side by side).
+    #[inline]
+    pub(crate) fn state(&self) -> [f64; 2] {
+        [self.s1, self.s2]
+    }
+
+    #[inline]
+    pub(crate) fn set_state(&mut self, [s1, s2]: [f64; 2]) {
+        (self.s1, self.s2) = (s1, s2);
+    }
+
     /// Flushes the state to zero once both values are tiny. Flushing one alone would break the
     /// recursion: with `s2` zeroed, `y' = −a1·y` grows for any low-frequency section (|a1| ≈ 2),
     /// and the state would hover in a limit cycle just above the threshold instead of decaying.

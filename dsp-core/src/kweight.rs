@@ -68,9 +68,85 @@ impl KWeighting {
         self.highpass.flush();
     }
 
+    /// Both channels of a pair through their K-weighting side by side (one SSE2 register on
+    /// x86-64): calls `each(left, right)` with each pair of outputs, exactly what
+    /// [`KWeighting::process_unflushed`] gives per channel (the same operations in the same
+    /// order, two lanes at a time). Filters with different coefficients run one after the
+    /// other.
+    pub fn process_pair_unflushed(
+        left: &mut KWeighting,
+        right: &mut KWeighting,
+        l: &[f32],
+        r: &[f32],
+        mut each: impl FnMut(f64, f64),
+    ) {
+        let same = left.shelf.coeffs == right.shelf.coeffs
+            && left.highpass.coeffs == right.highpass.coeffs;
+        #[cfg(target_arch = "x86_64")]
+        if same {
+            // SAFETY: SSE2 is part of the x86_64 baseline.
+            unsafe { process_pair_sse2(left, right, l, r, each) };
+            return;
+        }
+        let _ = same;
+        for (&xl, &xr) in l.iter().zip(r) {
+            each(
+                left.process_unflushed(xl as f64),
+                right.process_unflushed(xr as f64),
+            );
+        }
+    }
+
     pub fn magnitude(&self, sample_rate: f64, hz: f64) -> f64 {
         self.shelf.coeffs.response(sample_rate, hz).norm()
             * self.highpass.coeffs.response(sample_rate, hz).norm()
+    }
+}
+
+/// [`KWeighting::process_pair_unflushed`] with both channels in one register (lane 0 left).
+#[cfg(target_arch = "x86_64")]
+unsafe fn process_pair_sse2(
+    left: &mut KWeighting,
+    right: &mut KWeighting,
+    l: &[f32],
+    r: &[f32],
+    mut each: impl FnMut(f64, f64),
+) {
+    use std::arch::x86_64::*;
+    // SAFETY: register arithmetic only; SSE2 is baseline on x86_64.
+    unsafe {
+        let lanes = |a: [f64; 2], b: [f64; 2], k: usize| _mm_set_pd(b[k], a[k]);
+        let Coeffs { b, a } = left.shelf.coeffs;
+        let [b0, b1, b2, a1, a2] = [b[0], b[1], b[2], a[0], a[1]].map(|c| _mm_set1_pd(c));
+        let [h1, h2] = left.highpass.coeffs.a.map(|c| _mm_set1_pd(c));
+        let two = _mm_set1_pd(2.0);
+        let (shelf_l, shelf_r) = (left.shelf.state(), right.shelf.state());
+        let (high_l, high_r) = (left.highpass.state(), right.highpass.state());
+        let (mut s1, mut s2) = (lanes(shelf_l, shelf_r, 0), lanes(shelf_l, shelf_r, 1));
+        let (mut t1, mut t2) = (lanes(high_l, high_r, 0), lanes(high_l, high_r, 1));
+        for (&xl, &xr) in l.iter().zip(r) {
+            let x = _mm_set_pd(xr as f64, xl as f64);
+            // The shelf, as Biquad::process_unflushed.
+            let y = _mm_add_pd(_mm_mul_pd(b0, x), s1);
+            s1 = _mm_add_pd(_mm_sub_pd(_mm_mul_pd(b1, x), _mm_mul_pd(a1, y)), s2);
+            s2 = _mm_sub_pd(_mm_mul_pd(b2, x), _mm_mul_pd(a2, y));
+            // The high-pass, as Biquad::process_unflushed_unit_highpass.
+            let z = _mm_add_pd(y, t1);
+            t1 = _mm_sub_pd(_mm_sub_pd(t2, _mm_mul_pd(two, y)), _mm_mul_pd(h1, z));
+            t2 = _mm_sub_pd(y, _mm_mul_pd(h2, z));
+            each(_mm_cvtsd_f64(z), _mm_cvtsd_f64(_mm_unpackhi_pd(z, z)));
+        }
+        let store = |v: __m128d| {
+            let mut out = [0.0f64; 2];
+            _mm_storeu_pd(out.as_mut_ptr(), v);
+            out
+        };
+        let ([s1l, s1r], [s2l, s2r]) = (store(s1), store(s2));
+        let ([t1l, t1r], [t2l, t2r]) = (store(t1), store(t2));
+        left.shelf.set_state([s1l, s2l]);
+        right.shelf.set_state([s1r, s2r]);
+        left.highpass.set_state([t1l, t2l]);
+        right.highpass.set_state([t1r, t2r]);
     }
 }
 
@@ -104,6 +180,42 @@ mod tests {
             );
         }
         assert_eq!(k.highpass.coeffs.b, [1.0, -2.0, 1.0]);
+    }
+
+    /// The pair runs give exactly the per-channel outputs and leave the same state, over
+    /// stretches of any length, and for filters of different rates (run one after the other).
+    #[test]
+    fn pairs_match_each_channel_alone() {
+        let mut noise = crate::noise::WhiteNoise::new(5);
+        let l: Vec<f32> = (0..3_000).map(|_| noise.next_f64() as f32).collect();
+        let r: Vec<f32> = (0..3_000)
+            .map(|_| (0.3 * noise.next_f64()) as f32)
+            .collect();
+        for (rate_l, rate_r) in [(48_000.0, 48_000.0), (44_100.0, 48_000.0)] {
+            let (mut single_l, mut single_r) = (KWeighting::new(rate_l), KWeighting::new(rate_r));
+            let want: Vec<(f64, f64)> = l
+                .iter()
+                .zip(&r)
+                .map(|(&a, &b)| {
+                    (
+                        single_l.process_unflushed(a as f64),
+                        single_r.process_unflushed(b as f64),
+                    )
+                })
+                .collect();
+            let (mut pair_l, mut pair_r) = (KWeighting::new(rate_l), KWeighting::new(rate_r));
+            let mut got = Vec::new();
+            for (a, b) in l.chunks(77).zip(r.chunks(77)) {
+                KWeighting::process_pair_unflushed(&mut pair_l, &mut pair_r, a, b, |yl, yr| {
+                    got.push((yl, yr))
+                });
+            }
+            assert_eq!(got, want, "{rate_l} / {rate_r}");
+            for (pair, single) in [(pair_l, single_l), (pair_r, single_r)] {
+                assert_eq!(pair.shelf.state(), single.shelf.state());
+                assert_eq!(pair.highpass.state(), single.highpass.state());
+            }
+        }
     }
 
     /// The response shape is the same at every rate (checked against the 48 kHz design): the

@@ -386,11 +386,14 @@ impl LoudnessMeter {
                     unreachable!()
                 };
                 let (wl, wr) = (self.weights[0], self.weights[1]);
-                for (&l, &r) in left[start..end].iter().zip(&right[start..end]) {
-                    let yl = fl.process_unflushed(l as f64);
-                    let yr = fr.process_unflushed(r as f64);
-                    self.energy += wl * yl * yl + wr * yr * yr;
-                }
+                let energy = &mut self.energy;
+                KWeighting::process_pair_unflushed(
+                    fl,
+                    fr,
+                    &left[start..end],
+                    &right[start..end],
+                    |yl, yr| *energy += wl * yl * yl + wr * yr * yr,
+                );
             } else {
                 for (c, channel) in used.iter().enumerate() {
                     let weight = self.weights[c];
