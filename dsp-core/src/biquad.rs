@@ -400,24 +400,12 @@ impl StereoBiquad {
     #[inline]
     unsafe fn process_sse2(&mut self, x: [f64; 2]) -> [f64; 2] {
         use std::arch::x86_64::*;
-        let Coeffs { b, a } = self.coeffs;
         // SAFETY: every load and store is of a `[f64; 2]`.
         unsafe {
             let x = _mm_loadu_pd(x.as_ptr());
             let s1 = _mm_loadu_pd(self.s1.as_ptr());
             let s2 = _mm_loadu_pd(self.s2.as_ptr());
-            let y = _mm_add_pd(_mm_mul_pd(_mm_set1_pd(b[0]), x), s1);
-            let new_s1 = _mm_add_pd(
-                _mm_sub_pd(
-                    _mm_mul_pd(_mm_set1_pd(b[1]), x),
-                    _mm_mul_pd(_mm_set1_pd(a[0]), y),
-                ),
-                s2,
-            );
-            let new_s2 = _mm_sub_pd(
-                _mm_mul_pd(_mm_set1_pd(b[2]), x),
-                _mm_mul_pd(_mm_set1_pd(a[1]), y),
-            );
+            let (y, new_s1, new_s2) = tdf2_sse2(&self.coeffs, x, s1, s2);
             let sign = _mm_set1_pd(-0.0);
             let tiny = _mm_set1_pd(crate::denormal::FLUSH_THRESHOLD as f64);
             let keep = _mm_or_pd(
@@ -430,6 +418,41 @@ impl StereoBiquad {
             _mm_storeu_pd(out.as_mut_ptr(), y);
             out
         }
+    }
+}
+
+/// One transposed-direct-form-II step on two lanes: `(y, s1', s2')`, each operation in the
+/// order of [`Biquad::process_unflushed`] (no fused multiply-add), so each lane is bit-identical
+/// to it.
+#[cfg(target_arch = "x86_64")]
+#[inline(always)]
+pub(crate) fn tdf2_sse2(
+    coeffs: &Coeffs,
+    x: std::arch::x86_64::__m128d,
+    s1: std::arch::x86_64::__m128d,
+    s2: std::arch::x86_64::__m128d,
+) -> (
+    std::arch::x86_64::__m128d,
+    std::arch::x86_64::__m128d,
+    std::arch::x86_64::__m128d,
+) {
+    use std::arch::x86_64::*;
+    let Coeffs { b, a } = *coeffs;
+    // SAFETY: register arithmetic only; SSE2 is part of the x86_64 baseline.
+    unsafe {
+        let y = _mm_add_pd(_mm_mul_pd(_mm_set1_pd(b[0]), x), s1);
+        let s1 = _mm_add_pd(
+            _mm_sub_pd(
+                _mm_mul_pd(_mm_set1_pd(b[1]), x),
+                _mm_mul_pd(_mm_set1_pd(a[0]), y),
+            ),
+            s2,
+        );
+        let s2 = _mm_sub_pd(
+            _mm_mul_pd(_mm_set1_pd(b[2]), x),
+            _mm_mul_pd(_mm_set1_pd(a[1]), y),
+        );
+        (y, s1, s2)
     }
 }
 

@@ -116,8 +116,7 @@ unsafe fn process_pair_sse2(
     // SAFETY: register arithmetic only; SSE2 is baseline on x86_64.
     unsafe {
         let lanes = |a: [f64; 2], b: [f64; 2], k: usize| _mm_set_pd(b[k], a[k]);
-        let Coeffs { b, a } = left.shelf.coeffs;
-        let [b0, b1, b2, a1, a2] = [b[0], b[1], b[2], a[0], a[1]].map(|c| _mm_set1_pd(c));
+        let shelf = left.shelf.coeffs;
         let [h1, h2] = left.highpass.coeffs.a.map(|c| _mm_set1_pd(c));
         let two = _mm_set1_pd(2.0);
         let (shelf_l, shelf_r) = (left.shelf.state(), right.shelf.state());
@@ -127,9 +126,8 @@ unsafe fn process_pair_sse2(
         for (&xl, &xr) in l.iter().zip(r) {
             let x = _mm_set_pd(xr as f64, xl as f64);
             // The shelf, as Biquad::process_unflushed.
-            let y = _mm_add_pd(_mm_mul_pd(b0, x), s1);
-            s1 = _mm_add_pd(_mm_sub_pd(_mm_mul_pd(b1, x), _mm_mul_pd(a1, y)), s2);
-            s2 = _mm_sub_pd(_mm_mul_pd(b2, x), _mm_mul_pd(a2, y));
+            let y;
+            (y, s1, s2) = crate::biquad::tdf2_sse2(&shelf, x, s1, s2);
             // The high-pass, as Biquad::process_unflushed_unit_highpass.
             let z = _mm_add_pd(y, t1);
             t1 = _mm_sub_pd(_mm_sub_pd(t2, _mm_mul_pd(two, y)), _mm_mul_pd(h1, z));
