@@ -129,6 +129,13 @@ enum Mode {
     Album,
 }
 
+impl Track {
+    /// How errors name it: "track 2 ('Title')".
+    fn describe(&self) -> String {
+        format!("track {} ('{}')", self.number, self.title)
+    }
+}
+
 /// Line (1-based) of a byte offset.
 fn line_of(text: &str, offset: usize) -> usize {
     text[..offset.min(text.len())].matches('\n').count() + 1
@@ -462,9 +469,11 @@ pub fn run(manifest_path: &Path, output: Option<PathBuf>, force: bool, quiet: bo
         (Some(target), Mode::Track) => work
             .par_iter_mut()
             .zip(&finishes)
-            .map(|((prepared, ticker), finish)| {
+            .zip(&tracks)
+            .map(|(((prepared, ticker), finish), track)| {
                 master::gain_for(Some(target), finish, prepared, ticker, target::TOLERANCE)
                     .map(|found| found.gain_db)
+                    .with_context(|| format!("{origin}: {}", track.describe()))
             })
             .collect::<Result<_>>()?,
         (Some(target), Mode::Album) => {
@@ -517,7 +526,8 @@ pub fn run(manifest_path: &Path, output: Option<PathBuf>, force: bool, quiet: bo
                 2,
                 track.number as u64,
                 ticker,
-            )?;
+            )
+            .with_context(|| format!("{origin}: {}", track.describe()))?;
             ticker.bar.finish_and_clear();
             Ok((written.meter, prepared.cache.frames()))
         })
@@ -639,7 +649,7 @@ fn prepare_track(
     let mut ticker = Ticker::new(progress.bar(&name, seconds), rate);
     ticker.stage(if track.stems { "sum stems" } else { "analyse" });
     let prepared = master::prepare(&mut source, &track.chain, dir, 2, &mut ticker)
-        .with_context(|| format!("track {} ('{}')", track.number, track.title))?;
+        .with_context(|| track.describe())?;
     Ok((prepared, ticker))
 }
 

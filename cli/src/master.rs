@@ -257,6 +257,9 @@ pub fn write_verified(
     bail!("the limiter could not hold the {ceiling:.1} dBTP ceiling")
 }
 
+/// Length of one gating block of integrated loudness (BS.1770), s.
+const GATING_BLOCK_SECONDS: f64 = 0.4;
+
 /// The gain that meets `target` (or 0 dB without one); `within` as in [`target::find_gain`].
 pub fn gain_for(
     target: Option<Target>,
@@ -274,6 +277,21 @@ pub fn gain_for(
         return Ok(unchanged(0.0));
     };
     let unlimited = prepared.pre.integrated();
+    if !unlimited.is_finite() {
+        let seconds = prepared.cache.frames() as f64 / prepared.cache.rate() as f64;
+        if seconds < GATING_BLOCK_SECONDS {
+            bail!(
+                "the programme is {:.0} ms long; integrated loudness needs at least {:.0} ms (one gating block), so no gain can be found for {:.1} LUFS",
+                seconds * 1000.0,
+                GATING_BLOCK_SECONDS * 1000.0,
+                target.lufs
+            );
+        }
+        bail!(
+            "the programme is silent (below the −70 LUFS gate); no gain can reach {:.1} LUFS",
+            target.lufs
+        );
+    }
     if finish.config.limiter.is_none() {
         // Without a limiter the loudness follows the gain exactly; only the peak can object.
         // Fades take a little loudness off: then it is measured with them.
@@ -284,7 +302,7 @@ pub fn gain_for(
         };
         if !unlimited.is_finite() {
             bail!(
-                "the programme is silent (below the −70 LUFS gate); no gain can reach {:.1} LUFS",
+                "with its fades the programme is silent (below the −70 LUFS gate); no gain can reach {:.1} LUFS",
                 target.lufs
             );
         }

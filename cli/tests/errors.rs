@@ -230,6 +230,27 @@ fn unreachable_target_fails_and_writes_nothing() {
         ],
         &["silent"],
     );
+    // Sound, but shorter than one 400 ms gating block: too short, not silent.
+    let blip = d.join("blip.wav");
+    write_wav(
+        &blip,
+        44_100,
+        &sine(44_100, 0.1, 440.0, 0.3),
+        Format::Int(16),
+    );
+    let message = fails(
+        d,
+        &[
+            "master",
+            blip.to_str().unwrap(),
+            "-o",
+            out.to_str().unwrap(),
+            "--target",
+            "-14",
+        ],
+        &["100 ms long", "at least 400 ms"],
+    );
+    assert!(!message.contains("silent"), "{message}");
 }
 
 #[test]
@@ -239,7 +260,13 @@ fn bad_manifests_name_the_line() {
     tone(d, "a.wav", 44_100);
     tone(d, "b48.wav", 48_000);
     let manifest = d.join("album.toml");
-    let cases: [(&str, &[&str]); 6] = [
+    write_wav(
+        &d.join("quiet.wav"),
+        44_100,
+        &[vec![0.0; 44_100], vec![0.0; 44_100]],
+        Format::Int(16),
+    );
+    let cases: [(&str, &[&str]); 7] = [
         (
             "[album]\ntitle = \"A\"\nperformer = \"B\"\n\n[[track]]\ntitle = \"One\"\nfile = \"a.wav\"\nisrc = \"US-XYZ-1\"\n",
             &["album.toml", "line 8", "ISRC 'US-XYZ-1'", "12 characters"],
@@ -263,6 +290,10 @@ fn bad_manifests_name_the_line() {
         (
             "[album]\ntitle = \"A\"\nperformer = \"B\"\n[[track]]\ntitle = \"Gone\"\nfile = \"gone.wav\"\n",
             &["gone.wav", "cannot open"],
+        ),
+        (
+            "[album]\ntitle = \"A\"\nperformer = \"B\"\ntarget = \"spotify\"\n[[track]]\ntitle = \"One\"\nfile = \"a.wav\"\n[[track]]\ntitle = \"Hush\"\nfile = \"quiet.wav\"\n",
+            &["album.toml", "track 2 ('Hush')", "silent"],
         ),
     ];
     for (text, expected) in cases {
