@@ -2,7 +2,7 @@
 
 use std::path::{Path, PathBuf};
 
-use anyhow::{bail, Result};
+use anyhow::{bail, Context, Result};
 use dsp_core::loudness::LoudnessMeter;
 use dsp_core::{Oversampling, TruePeakDetector};
 use plotters::prelude::*;
@@ -40,9 +40,11 @@ struct History {
 
 pub fn run(args: AnalyzeArgs) -> Result<()> {
     if let Some(dir) = &args.plot {
-        if !dir.is_dir() {
-            bail!("--plot {}: not a directory", dir.display());
+        if dir.exists() && !dir.is_dir() {
+            bail!("--plot {}: exists and is not a directory", dir.display());
         }
+        std::fs::create_dir_all(dir)
+            .with_context(|| format!("--plot {}: cannot make the directory", dir.display()))?;
         for file in &args.files {
             check_output(&plot_path(dir, file), &[file.as_path()], args.force)?;
         }

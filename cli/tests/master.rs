@@ -143,8 +143,8 @@ fn flac_output_matches_wav() {
 #[test]
 fn analyze_reports_and_plots() {
     let dir = tempfile::tempdir().unwrap();
-    let plots = dir.path().join("plots");
-    std::fs::create_dir(&plots).unwrap();
+    // A directory that does not exist yet is made.
+    let plots = dir.path().join("plots").join("new");
     let a = dir.path().join("a.wav");
     let b = dir.path().join("b.wav");
     let sa = music(44_100, 15.0, 0.2, 1);
