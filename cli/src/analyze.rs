@@ -28,6 +28,11 @@ struct FileReport {
     channels: usize,
     #[serde(flatten)]
     measurement: Measurement,
+    /// NaN or infinite samples (a damaged float file), measured as silence.
+    non_finite_samples: u64,
+    /// Where the first is, s.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    first_non_finite_seconds: Option<f64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     plot: Option<PathBuf>,
 }
@@ -130,11 +135,16 @@ fn analyse(path: &Path, plot: Option<&Path>, progress: &Progress) -> Result<File
         }
         _ => None,
     };
+    let non_finite = reader.non_finite();
     Ok(FileReport {
         file: path.to_owned(),
         sample_rate: info.sample_rate,
         channels: info.channels,
         measurement,
+        non_finite_samples: non_finite.count,
+        first_non_finite_seconds: non_finite
+            .first
+            .map(|(frame, _)| frame as f64 / info.sample_rate as f64),
         plot,
     })
 }
@@ -163,6 +173,15 @@ fn print_table(reports: &[FileReport]) {
             engine::show(m.sample_peak),
             engine::show(m.plr),
         );
+    }
+    for r in reports {
+        if let Some(seconds) = r.first_non_finite_seconds {
+            println!(
+                "{}: {} NaN or infinite samples, the first at {seconds:.3} s, measured as silence: the file is damaged",
+                r.file.display(),
+                r.non_finite_samples
+            );
+        }
     }
 }
 

@@ -38,6 +38,17 @@ pub struct Reader {
     pending_start: usize,
     decoded: u64,
     finished: bool,
+    /// Whether a NaN or infinite sample is an error (else it is read as 0 and counted).
+    reject_non_finite: bool,
+    non_finite: NonFinite,
+}
+
+/// NaN or infinite samples met so far (a damaged float file), read as silence.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct NonFinite {
+    pub count: u64,
+    /// Frame and channel of the first.
+    pub first: Option<(u64, usize)>,
 }
 
 impl Reader {
@@ -111,7 +122,53 @@ impl Reader {
             pending_start: 0,
             decoded: 0,
             finished: false,
+            reject_non_finite: false,
+            non_finite: NonFinite::default(),
         })
+    }
+
+    /// Makes a NaN or infinite sample an error naming where it is: what is mastered must not
+    /// quietly hide damage (`analyze` reads such files and counts them instead).
+    pub fn reject_non_finite(&mut self) {
+        self.reject_non_finite = true;
+    }
+
+    /// NaN or infinite samples read so far (each read as 0).
+    pub fn non_finite(&self) -> NonFinite {
+        self.non_finite
+    }
+
+    /// Replaces the non-finite samples of the newly decoded `pending` with 0 and counts them.
+    fn check_finite(&mut self) -> Result<()> {
+        let start = self.decoded - self.pending[0].len() as u64;
+        for (channel, samples) in self.pending.iter_mut().enumerate() {
+            if samples.iter().all(|x| x.is_finite()) {
+                continue;
+            }
+            for (i, x) in samples.iter_mut().enumerate() {
+                if x.is_finite() {
+                    continue;
+                }
+                let frame = start + i as u64;
+                if self.reject_non_finite {
+                    bail!(
+                        "{}: damaged audio: sample {} of channel {} ({:.3} s) is {}; Lathe does not master a file with NaN or infinite samples (`lathe analyze` counts them)",
+                        self.path.display(),
+                        frame,
+                        channel + 1,
+                        frame as f64 / self.info.sample_rate as f64,
+                        if x.is_nan() { "NaN" } else { "infinite" }
+                    );
+                }
+                *x = 0.0;
+                self.non_finite.count += 1;
+                let first = self.non_finite.first.get_or_insert((frame, channel));
+                if frame < first.0 {
+                    *first = (frame, channel);
+                }
+            }
+        }
+        Ok(())
     }
 
     pub fn info(&self) -> &AudioInfo {
@@ -172,6 +229,7 @@ impl Reader {
                     buffer.copy_to_vecs_planar::<f32>(&mut self.pending);
                     self.pending_start = 0;
                     self.decoded += buffer.frames() as u64;
+                    self.check_finite()?;
                     return Ok(true);
                 }
                 Err(SymphoniaError::DecodeError(e)) if !self.info.exact_length => {

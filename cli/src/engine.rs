@@ -231,7 +231,8 @@ pub struct FileStream {
 impl FileStream {
     /// Opens a mono or stereo file.
     pub fn open(path: &Path, meter: bool) -> Result<Self> {
-        let reader = Reader::open(path)?;
+        let mut reader = Reader::open(path)?;
+        reader.reject_non_finite();
         let info = reader.info().clone();
         if info.channels > 2 {
             bail!(

@@ -70,6 +70,30 @@ fn bad_files_fail_naming_the_file() {
     fails(d, &["master", &cut, "-o", out], &["cut.wav", "truncated"]);
     fails(d, &["analyze", &cut], &["cut.wav", "truncated"]);
 
+    // Damaged float samples: mastering refuses and says where; analyze counts them.
+    let damaged = d.join("damaged.wav");
+    let mut samples = sine(48_000, 1.0, 440.0, 0.3);
+    samples[1][4_800] = f32::NAN;
+    samples[0][9_600] = f32::INFINITY;
+    write_wav(&damaged, 48_000, &samples, Format::Float);
+    let damaged = damaged.to_str().unwrap();
+    fails(
+        d,
+        &["master", damaged, "-o", out],
+        &["damaged.wav", "sample 4800 of channel 2 (0.100 s) is NaN"],
+    );
+    let run = lathe(&["analyze", damaged, "--json"]);
+    assert!(run.status.success(), "{}", stderr(&run));
+    let report: serde_json::Value = serde_json::from_slice(&run.stdout).unwrap();
+    assert_eq!(report[0]["non_finite_samples"], 2);
+    assert_eq!(report[0]["first_non_finite_seconds"], 0.1);
+    let run = lathe(&["analyze", damaged]);
+    let table = String::from_utf8_lossy(&run.stdout);
+    assert!(
+        table.contains("2 NaN or infinite samples, the first at 0.100 s"),
+        "{table}"
+    );
+
     // An output format we cannot write, and FLAC asked to hold floats.
     let good = tone(d, "good.wav", 44_100);
     let mp3 = d.join("out.mp3");
