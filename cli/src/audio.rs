@@ -515,9 +515,10 @@ impl Writer {
                 for i in 0..frames {
                     for channel in planar.iter().take(self.channels) {
                         let x = channel[i];
+                        // dsp_core's round is f64::round bit for bit, without its library call.
                         let value = if x.is_finite() {
-                            ((x as f64 * scale as f64).round() as i64).clamp(lo as i64, hi as i64)
-                                as i32
+                            (dsp_core::math::round(x as f64 * scale as f64) as i64)
+                                .clamp(lo as i64, hi as i64) as i32
                         } else {
                             0
                         };
