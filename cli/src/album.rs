@@ -486,24 +486,38 @@ pub fn run(manifest_path: &Path, output: Option<PathBuf>, force: bool, quiet: bo
                     .merge_programme(&prepared.pre)
                     .map_err(anyhow::Error::msg)?;
             }
-            let within = target::TOLERANCE;
-            let found = target::find_gain(unlimited.integrated(), target.lufs, within, |gain| {
-                let meters: Vec<LoudnessMeter> = work
-                    .par_iter_mut()
-                    .zip(&finishes)
-                    .map(|((prepared, ticker), finish)| {
-                        ticker.stage(&format!("search {gain:+.1} dB"));
-                        finish.measure(prepared, gain)
+            // As for one track (`master::gain_for`): a limiter idle everywhere needs no search.
+            let unlimited_gain = target.lufs - unlimited.integrated();
+            let mut idle = unlimited_gain.is_finite();
+            for ((prepared, _), finish) in work.iter().zip(&finishes) {
+                idle = idle
+                    && finish.fades.is_none()
+                    && finish.leaves_alone(prepared, unlimited_gain)?;
+            }
+            let gain = if idle {
+                unlimited_gain
+            } else {
+                let within = target::TOLERANCE;
+                let found =
+                    target::find_gain(unlimited.integrated(), target.lufs, within, |gain| {
+                        let meters: Vec<LoudnessMeter> = work
+                            .par_iter_mut()
+                            .zip(&finishes)
+                            .map(|((prepared, ticker), finish)| {
+                                ticker.stage(&format!("search {gain:+.1} dB"));
+                                finish.measure(prepared, gain)
+                            })
+                            .collect::<Result<_>>()?;
+                        let mut album = LoudnessMeter::new(rate, 2).map_err(anyhow::Error::msg)?;
+                        for meter in &meters {
+                            album.merge_programme(meter).map_err(anyhow::Error::msg)?;
+                        }
+                        Ok(album.integrated())
                     })
-                    .collect::<Result<_>>()?;
-                let mut album = LoudnessMeter::new(rate, 2).map_err(anyhow::Error::msg)?;
-                for meter in &meters {
-                    album.merge_programme(meter).map_err(anyhow::Error::msg)?;
-                }
-                Ok(album.integrated())
-            })
-            .with_context(|| format!("{origin}: album loudness"))?;
-            vec![found.gain_db; tracks.len()]
+                    .with_context(|| format!("{origin}: album loudness"))?;
+                found.gain_db
+            };
+            vec![gain; tracks.len()]
         }
     };
 

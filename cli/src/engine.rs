@@ -451,6 +451,8 @@ pub struct Cache {
     audio: BufWriter<File>,
     /// The detection, interleaved like the audio, and the detectors that make it.
     peaks: Option<(BufWriter<File>, [TruePeakDetector; 2])>,
+    /// The largest detected peak so far.
+    detected_peak: f32,
     frames: u64,
     rate: u32,
     finished: bool,
@@ -464,6 +466,15 @@ fn temporary(directory: &Path) -> Result<BufWriter<File>> {
         )
     })?;
     Ok(BufWriter::with_capacity(1 << 20, file))
+}
+
+/// The largest magnitude among `start` and the samples of two blocks of finite values
+/// (detector readings): without the sign bit their bit patterns order like their magnitudes, so
+/// this is an integer maximum, which vectorises.
+fn max_of(start: f32, left: &[f32], right: &[f32]) -> f32 {
+    let magnitude = |x: &f32| x.to_bits() & 0x7fff_ffff;
+    let bits = |block: &[f32]| block.iter().map(magnitude).max().unwrap_or(0);
+    f32::from_bits(start.to_bits().max(bits(left)).max(bits(right)))
 }
 
 fn write_pairs(file: &mut BufWriter<File>, left: &[f32], right: &[f32]) -> Result<()> {
@@ -509,6 +520,7 @@ impl Cache {
         Ok(Self {
             audio: temporary(directory)?,
             peaks,
+            detected_peak: 0.0,
             frames: 0,
             rate,
             finished: false,
@@ -531,6 +543,7 @@ impl Cache {
             let mut pr = vec![0.0; right.len()];
             dl.process_block(left, &mut pl);
             dr.process_block(right, &mut pr);
+            self.detected_peak = max_of(self.detected_peak, &pl, &pr);
             write_pairs(file, &pl, &pr)?;
         }
         self.frames += left.len() as u64;
@@ -544,10 +557,18 @@ impl Cache {
             let tail = dl.latency();
             let pl: Vec<f32> = (0..tail).map(|_| dl.process(0.0)).collect();
             let pr: Vec<f32> = (0..tail).map(|_| dr.process(0.0)).collect();
+            self.detected_peak = max_of(self.detected_peak, &pl, &pr);
             write_pairs(file, &pl, &pr)?;
         }
         self.finished = true;
         Ok(())
+    }
+
+    /// The largest reading of the limiter's detection over the whole signal (finished), if the
+    /// cache holds a detection.
+    pub fn detected_peak(&self) -> Option<f32> {
+        assert!(self.finished, "read before finish");
+        self.peaks.as_ref().map(|_| self.detected_peak)
     }
 
     /// A stream of the cached signal from its start.

@@ -92,6 +92,21 @@ impl Finish<'_> {
         engine::render(&mut prepared.cache, gain_db, limiter.as_mut(), fades, sink)
     }
 
+    /// Whether the limiter would not touch the cached signal at `gain_db`: its detection's
+    /// largest reading stays under the limiter's threshold (by a margin for rounding).
+    pub fn leaves_alone(&self, prepared: &Prepared, gain_db: f64) -> Result<bool> {
+        const MARGIN: f32 = 0.999;
+        let rate = prepared.cache.rate() as f32;
+        let (Some(limiter), Some(peak)) = (
+            chain::limiter(self.config, self.ceiling as f32, rate)?,
+            prepared.cache.detected_peak(),
+        ) else {
+            return Ok(false);
+        };
+        let gain = 10f64.powf(gain_db / 20.0) as f32;
+        Ok(peak * gain <= limiter.threshold() * MARGIN)
+    }
+
     /// The loudness after limiter and fades at `gain_db` (nothing written).
     pub fn measure(&self, prepared: &mut Prepared, gain_db: f64) -> Result<LoudnessMeter> {
         let channels = prepared.channels;
@@ -316,6 +331,13 @@ pub fn gain_for(
             );
         }
         return Ok(unchanged(gain));
+    }
+    // Where the limiter would leave the whole programme alone at the gain that meets the target
+    // without it, that gain is the answer (the loudness follows it exactly) and nothing needs
+    // rendering. Fades take loudness off and call for more gain: those are searched.
+    let unlimited_gain = target.lufs - unlimited;
+    if finish.fades.is_none() && finish.leaves_alone(prepared, unlimited_gain)? {
+        return Ok(unchanged(unlimited_gain));
     }
     // Every pass renders the limiter from the detection made once in `prepare`.
     target::find_gain(unlimited, target.lufs, within, |gain| {

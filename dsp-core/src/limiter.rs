@@ -472,6 +472,13 @@ impl Limiter {
         self.process_with(channels, None)
     }
 
+    /// The largest detected peak, at the limiter's input before its input gain, that the
+    /// limiter leaves alone at its current settings (ceiling and input gain targets): while every
+    /// reading stays at or under it the gain stays at unity.
+    pub fn threshold(&self) -> f32 {
+        self.detection_limit / self.drive.target()
+    }
+
     /// A fresh detector exactly like the limiter's own (rate, oversampling, latency).
     pub fn detector(&self) -> TruePeakDetector {
         let mut detector = self.channels[0].detector.clone();

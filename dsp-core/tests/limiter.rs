@@ -595,3 +595,46 @@ fn detection_done_beforehand_matches() {
         }
     }
 }
+
+/// `threshold` is where limiting starts: with the detector's largest reading of the input just
+/// under it the gain never leaves unity; just over it, it does. Across input gains, ceilings and
+/// detection modes.
+#[test]
+fn threshold_is_where_limiting_starts() {
+    let fs = 48_000.0;
+    let len = 20_000;
+    let raw = [clipped_drums(fs as f64, len, 4), pink_noise(len, 0.7, 5)];
+    for oversampling in [Oversampling::Off, Oversampling::X4, Oversampling::X8] {
+        for (input_gain, ceiling) in [(0.0, -1.0), (6.0, -0.3), (-3.0, -6.0)] {
+            let mut limiter = Limiter::new(fs, 2, settings(input_gain, ceiling, oversampling));
+            let largest = raw
+                .iter()
+                .map(|channel| {
+                    let mut detector = limiter.detector();
+                    channel
+                        .iter()
+                        .map(|&x| detector.process(x))
+                        .fold(0.0f32, f32::max)
+                })
+                .fold(0.0f32, f32::max);
+            let threshold = limiter.threshold();
+            for (scale, limits) in [(0.999, false), (1.01, true)] {
+                let k = scale * threshold / largest;
+                let input: Vec<Vec<f32>> = raw
+                    .iter()
+                    .map(|c| c.iter().map(|&x| x * k).collect())
+                    .collect();
+                limiter.reset();
+                let mut output = input.clone();
+                let (left, right) = output.split_at_mut(1);
+                let stats = limiter.process(&mut [&mut left[0], &mut right[0]]);
+                assert_eq!(
+                    stats.min_gain < 1.0,
+                    limits,
+                    "{oversampling:?} gain {input_gain} ceiling {ceiling} at {scale} x threshold: min gain {}",
+                    stats.min_gain
+                );
+            }
+        }
+    }
+}
