@@ -490,9 +490,7 @@ pub fn run(manifest_path: &Path, output: Option<PathBuf>, force: bool, quiet: bo
             let unlimited_gain = target.lufs - unlimited.integrated();
             let mut idle = unlimited_gain.is_finite();
             for ((prepared, _), finish) in work.iter().zip(&finishes) {
-                idle = idle
-                    && finish.fades.is_none()
-                    && finish.leaves_alone(prepared, unlimited_gain)?;
+                idle = idle && finish.needs_no_render(prepared, unlimited_gain)?;
             }
             let gain = if idle {
                 unlimited_gain

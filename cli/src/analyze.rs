@@ -144,7 +144,7 @@ fn analyse(path: &Path, plot: Option<&Path>, progress: &Progress) -> Result<File
         non_finite_samples: non_finite.count,
         first_non_finite_seconds: non_finite
             .first
-            .map(|(frame, _)| frame as f64 / info.sample_rate as f64),
+            .map(|frame| frame as f64 / info.sample_rate as f64),
         plot,
     })
 }

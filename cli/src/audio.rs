@@ -47,8 +47,8 @@ pub struct Reader {
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct NonFinite {
     pub count: u64,
-    /// Frame and channel of the first.
-    pub first: Option<(u64, usize)>,
+    /// Frame of the first.
+    pub first: Option<u64>,
 }
 
 impl Reader {
@@ -164,10 +164,8 @@ impl Reader {
                 }
                 *x = 0.0;
                 self.non_finite.count += 1;
-                let first = self.non_finite.first.get_or_insert((frame, channel));
-                if frame < first.0 {
-                    *first = (frame, channel);
-                }
+                let first = self.non_finite.first.get_or_insert(frame);
+                *first = (*first).min(frame);
             }
         }
         Ok(())

@@ -92,10 +92,15 @@ impl Finish<'_> {
         engine::render(&mut prepared.cache, gain_db, limiter.as_mut(), fades, sink)
     }
 
-    /// Whether the limiter would not touch the cached signal at `gain_db`: its detection's
-    /// largest reading stays under the limiter's threshold (by a margin for rounding).
-    pub fn leaves_alone(&self, prepared: &Prepared, gain_db: f64) -> Result<bool> {
+    /// Whether the loudness at `gain_db` follows from the unlimited loudness without a render:
+    /// there are no fades (they take loudness off) and the limiter would not touch the cached
+    /// signal, its detection's largest reading staying under the limiter's threshold (by a margin
+    /// for rounding).
+    pub fn needs_no_render(&self, prepared: &Prepared, gain_db: f64) -> Result<bool> {
         const MARGIN: f32 = 0.999;
+        if !self.fades.is_none() {
+            return Ok(false);
+        }
         let rate = prepared.cache.rate() as f32;
         let (Some(limiter), Some(peak)) = (
             chain::limiter(self.config, self.ceiling as f32, rate)?,
@@ -334,9 +339,9 @@ pub fn gain_for(
     }
     // Where the limiter would leave the whole programme alone at the gain that meets the target
     // without it, that gain is the answer (the loudness follows it exactly) and nothing needs
-    // rendering. Fades take loudness off and call for more gain: those are searched.
+    // rendering.
     let unlimited_gain = target.lufs - unlimited;
-    if finish.fades.is_none() && finish.leaves_alone(prepared, unlimited_gain)? {
+    if finish.needs_no_render(prepared, unlimited_gain)? {
         return Ok(unchanged(unlimited_gain));
     }
     // Every pass renders the limiter from the detection made once in `prepare`.
