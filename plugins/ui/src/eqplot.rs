@@ -20,6 +20,8 @@ pub const MIN_HZ: f64 = 20.0;
 pub const MAX_HZ: f64 = 20_000.0;
 /// The analyzer's dB range (bottom to top of the plot).
 const SPECTRUM_DB: (f32, f32) = (-96.0, 0.0);
+/// The analyzer scale's label spacing, dB.
+const SPECTRUM_SCALE_STEP_DB: f32 = 12.0;
 /// How fast the analyzer falls, dB per second.
 const SPECTRUM_FALL_DB_PER_S: f32 = 30.0;
 
@@ -78,21 +80,41 @@ impl Analyzer {
         }
     }
 
-    /// The mean power of the bins from `lo` to `hi` Hz (at least the one nearest to their
-    /// centre), dB: one pixel column of the display.
+    /// The level of each of `columns` pixel columns log-spaced from [`MIN_HZ`] to [`MAX_HZ`]
+    /// (the centre frequency of each and its level, dB), as the display draws them.
+    pub fn columns(&self, columns: usize, sample_rate: f64) -> Vec<(f64, f32)> {
+        let (lo, hi) = (MIN_HZ.log10(), MAX_HZ.log10());
+        let edge = |i: usize| 10f64.powf(lo + (hi - lo) * i as f64 / columns as f64);
+        (0..columns)
+            .map(|i| {
+                let (from, to) = (edge(i), edge(i + 1));
+                let centre = (from * to).sqrt();
+                (centre, self.db_between(from, to, sample_rate))
+            })
+            .collect()
+    }
+
+    /// The level shown for the column from `lo` to `hi` Hz, dB: the loudest bin in it, so a sine
+    /// reads its level at any frequency however many bins a column spans (averaging them would
+    /// read a 10 kHz tone some 9 dB low on a wide plot). A column narrower than a bin reads the
+    /// level interpolated between the bins either side of its centre, so low frequencies draw
+    /// as a curve rather than in steps.
     fn db_between(&self, lo: f64, hi: f64, sample_rate: f64) -> f32 {
         let per_bin = sample_rate / self.input.len() as f64;
         let last = self.db.len() - 1;
-        let first = ((lo / per_bin).ceil() as usize).min(last);
+        let first = (lo / per_bin).ceil() as usize;
         let end = ((hi / per_bin).floor() as usize).min(last);
-        if end < first {
-            let centre = ((0.5 * (lo + hi) / per_bin).round() as usize).min(last);
-            return self.db[centre];
+        if first <= end {
+            return self.db[first..=end]
+                .iter()
+                .copied()
+                .fold(SPECTRUM_DB.0, f32::max);
         }
-        let bins = &self.db[first..=end];
-        let power: f32 =
-            bins.iter().map(|db| 10f32.powf(db / 10.0)).sum::<f32>() / bins.len() as f32;
-        10.0 * power.max(1e-12).log10()
+        let position = ((lo * hi).sqrt() / per_bin).min(last as f64);
+        let below = position.floor() as usize;
+        let above = (below + 1).min(last);
+        let t = (position - below as f64) as f32;
+        self.db[below] + t * (self.db[above] - self.db[below])
     }
 }
 
@@ -199,21 +221,32 @@ impl EqPlot<'_> {
         // Spectra on their own scale (−96..0 dB over the height).
         let steps = plot.width().max(2.0) as usize;
         let freq_at = |i: usize| 10f64.powf(lo + (hi - lo) * i as f64 / steps as f64);
+        let spectrum_y = |db: f32| {
+            let t = (db - SPECTRUM_DB.0) / (SPECTRUM_DB.1 - SPECTRUM_DB.0);
+            plot.bottom() - t.clamp(0.0, 1.0) * plot.height()
+        };
         for (analyzer, colour) in self.spectra {
-            let mut points = Vec::with_capacity(steps + 3);
+            let mut points = Vec::with_capacity(steps + 2);
             points.push(pos2(plot.left(), plot.bottom()));
-            for i in 0..=steps {
-                let hz = freq_at(i);
-                let half = 0.5 * (freq_at(i + 1) - hz);
-                let level = analyzer.db_between(hz - half, hz + half, self.sample_rate);
-                let t = (level - SPECTRUM_DB.0) / (SPECTRUM_DB.1 - SPECTRUM_DB.0);
-                points.push(pos2(
-                    x_for(hz),
-                    plot.bottom() - t.clamp(0.0, 1.0) * plot.height(),
-                ));
+            for (hz, level) in analyzer.columns(steps, self.sample_rate) {
+                points.push(pos2(x_for(hz), spectrum_y(level)));
             }
             points.push(pos2(plot.right(), plot.bottom()));
             painter.add(Shape::line(points, Stroke::new(1.0, *colour)));
+        }
+        if let Some((_, colour)) = self.spectra.first() {
+            // The spectrum's own scale, inside the right edge.
+            let mut db = SPECTRUM_DB.1 - SPECTRUM_SCALE_STEP_DB;
+            while db > SPECTRUM_DB.0 {
+                painter.text(
+                    pos2(plot.right() - 3.0, spectrum_y(db)),
+                    Align2::RIGHT_CENTER,
+                    format!("{db:.0}"),
+                    FontId::proportional(8.0),
+                    colour.gamma_multiply(0.6),
+                );
+                db -= SPECTRUM_SCALE_STEP_DB;
+            }
         }
 
         // Band curves, then the total.
@@ -399,5 +432,73 @@ pub fn apply_node_edits(setter: &ParamSetter, edits: &[NodeEdit], bands: &[NodeP
                 setter.end_set_parameter(q);
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const RATE: f64 = 48_000.0;
+    /// About as many columns as a full-width plot has pixels.
+    const COLUMNS: usize = 960;
+
+    /// An analyzer of `size` points that has seen a full-scale sine at `hz` on both channels.
+    fn analyzer_of_sine(size: usize, hz: f64) -> Analyzer {
+        let scope = SharedScope::new(size);
+        let sine: Vec<f32> = (0..size)
+            .map(|n| (std::f64::consts::TAU * hz * n as f64 / RATE).sin() as f32)
+            .collect();
+        scope.push_block(&sine, &sine, 1);
+        let mut analyzer = Analyzer::new(size);
+        analyzer.update(&scope, 0.0);
+        analyzer
+    }
+
+    /// The column whose span holds `hz`.
+    fn column_at(columns: &[(f64, f32)], hz: f64) -> usize {
+        let step = (MAX_HZ / MIN_HZ).log10() / columns.len() as f64;
+        ((hz / MIN_HZ).log10() / step) as usize
+    }
+
+    #[test]
+    fn a_full_scale_sine_reads_zero_db_at_its_frequency_across_the_range() {
+        for size in [4096, 8192] {
+            let per_bin = RATE / size as f64;
+            // On a bin centre (no scalloping), at low, middle and high frequencies: a column
+            // there spans from a fraction of a bin to a dozen bins.
+            for wanted in [40.0, 250.0, 1_000.0, 5_000.0, 10_000.0, 18_000.0] {
+                let hz = (wanted / per_bin).round() * per_bin;
+                let columns = analyzer_of_sine(size, hz).columns(COLUMNS, RATE);
+                let (centre, level) = columns[column_at(&columns, hz)];
+                assert!(
+                    level.abs() < 0.05,
+                    "{size} points, {hz:.1} Hz (column at {centre:.1} Hz): {level:.2} dB"
+                );
+                let loudest = columns.iter().map(|c| c.1).fold(f32::MIN, f32::max);
+                assert!(loudest < 0.05, "{hz:.1} Hz: {loudest:.2} dB somewhere");
+            }
+        }
+    }
+
+    #[test]
+    fn columns_narrower_than_a_bin_draw_a_slope_not_a_step() {
+        // A sine on bin 7 (41 Hz at 4096 points): the columns between bins 7 and 8 fall from its
+        // level towards the next bin's without two neighbours at the same level.
+        let size = 4096;
+        let per_bin = RATE / size as f64;
+        let columns = analyzer_of_sine(size, 7.0 * per_bin).columns(COLUMNS, RATE);
+        let between: Vec<f32> = columns
+            .iter()
+            .filter(|(hz, _)| *hz > 7.05 * per_bin && *hz < 7.95 * per_bin)
+            .map(|c| c.1)
+            .collect();
+        assert!(between.len() > 10, "{} columns", between.len());
+        for pair in between.windows(2) {
+            assert!(pair[1] < pair[0], "{between:?}");
+        }
+        // The Hann window's neighbour bin of a centred sine is 6 dB down.
+        let next = columns[column_at(&columns, 8.0 * per_bin)].1;
+        assert!((next + 6.02).abs() < 0.3, "next bin {next:.2} dB");
     }
 }
