@@ -15,7 +15,7 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use toml::Spanned;
 
-use crate::audio::{check_output, Container, OutputBits, Reader, TempFile, Writer};
+use crate::audio::{check_output, Container, Output, OutputBits, Reader, Tags, TempFile, Writer};
 use crate::chain::{ChainConfig, PreChain};
 use crate::engine::{self, Fades, FileStream, Measurement, Processed, Resampled, Stream, Sum};
 use crate::master::{self, Finish, Prepared};
@@ -519,6 +519,13 @@ pub fn run(manifest_path: &Path, output: Option<PathBuf>, force: bool, quiet: bo
         }
     };
 
+    let album_tags = Tags {
+        title: Some(album.title.clone()),
+        artist: Some(album.performer.clone()),
+        album: Some(album.title.clone()),
+        album_artist: Some(album.performer.clone()),
+        ..Tags::default()
+    };
     // Per-track files, in parallel.
     let written: Vec<(LoudnessMeter, u64)> = work
         .par_iter_mut()
@@ -526,16 +533,26 @@ pub fn run(manifest_path: &Path, output: Option<PathBuf>, force: bool, quiet: bo
         .zip(&tracks)
         .zip(&gains)
         .map(|((((prepared, ticker), finish), track), &gain)| {
+            let output = Output {
+                path: &track.output,
+                bits,
+                channels: 2,
+                tags: Tags {
+                    title: Some(track.title.clone()),
+                    artist: Some(track.performer.clone()),
+                    track: Some((track.number, tracks.len())),
+                    isrc: track.isrc.clone(),
+                    ..album_tags.clone()
+                },
+            };
             let (written, _, _) = master::write_verified(
-                &track.output,
+                &output,
                 finish.config,
                 ceiling,
                 finish.fades,
                 None,
                 Some(gain),
                 prepared,
-                bits,
-                2,
                 track.number as u64,
                 ticker,
             )
@@ -547,7 +564,7 @@ pub fn run(manifest_path: &Path, output: Option<PathBuf>, force: bool, quiet: bo
     drop(work);
 
     // The image: gaps and tracks in order, every index on a CUE frame.
-    let mut image_writer = Writer::create(&image, rate, 2, bits)?;
+    let mut image_writer = Writer::create(&image, rate, 2, bits, &album_tags)?;
     let mut image_meter = LoudnessMeter::new(rate, 2).map_err(anyhow::Error::msg)?;
     let mut position = 0u64;
     let mut reports = Vec::new();

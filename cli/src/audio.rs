@@ -427,6 +427,9 @@ impl Drop for TempFile {
 pub struct Writer {
     temp: TempFile,
     sink: Sink,
+    /// The WAV LIST/INFO chunk appended when the samples are complete (FLAC's tags are in its
+    /// header).
+    riff_info: Option<Vec<u8>>,
     channels: usize,
     bits: OutputBits,
     frames: u64,
@@ -438,12 +441,140 @@ enum Sink {
     Flac(Box<FlacSink>),
 }
 
+/// Where a render is written and in what form.
+pub struct Output<'a> {
+    pub path: &'a Path,
+    pub bits: OutputBits,
+    pub channels: usize,
+    pub tags: Tags,
+}
+
+/// What a file is, for players and libraries: written as Vorbis comments in FLAC and as a
+/// LIST/INFO chunk in WAV. WAV has no field for the ISRC (RIFF's `ISRC` chunk means "source"),
+/// so there it is only in the CUE sheet and the report.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Tags {
+    pub title: Option<String>,
+    pub artist: Option<String>,
+    pub album: Option<String>,
+    pub album_artist: Option<String>,
+    /// Track number and the number of tracks.
+    pub track: Option<(usize, usize)>,
+    pub isrc: Option<String>,
+}
+
+impl Tags {
+    /// The FLAC VORBIS_COMMENT block's body (Vorbis I comment header without framing bit), or
+    /// `None` with nothing to say.
+    fn vorbis_comment(&self) -> Option<Vec<u8>> {
+        let track = self
+            .track
+            .map(|(n, total)| (n.to_string(), total.to_string()));
+        let fields = [
+            ("TITLE", self.title.as_deref()),
+            ("ARTIST", self.artist.as_deref()),
+            ("ALBUM", self.album.as_deref()),
+            ("ALBUMARTIST", self.album_artist.as_deref()),
+            ("TRACKNUMBER", track.as_ref().map(|t| t.0.as_str())),
+            ("TRACKTOTAL", track.as_ref().map(|t| t.1.as_str())),
+            ("ISRC", self.isrc.as_deref()),
+        ];
+        let comments: Vec<String> = fields
+            .iter()
+            .filter_map(|(key, value)| value.map(|v| format!("{key}={v}")))
+            .collect();
+        if comments.is_empty() {
+            return None;
+        }
+        let mut body = Vec::new();
+        let mut text = |s: &str| {
+            body.extend_from_slice(&(s.len() as u32).to_le_bytes());
+            body.extend_from_slice(s.as_bytes());
+        };
+        text(VENDOR);
+        body.extend_from_slice(&(comments.len() as u32).to_le_bytes());
+        for comment in &comments {
+            body.extend_from_slice(&(comment.len() as u32).to_le_bytes());
+            body.extend_from_slice(comment.as_bytes());
+        }
+        Some(body)
+    }
+
+    /// A whole RIFF `LIST` chunk of type `INFO` (EBU/Microsoft RIFF: INAM title, IART artist,
+    /// IPRD album, ITRK track number, ISFT software), or `None` with nothing to say.
+    fn riff_info(&self) -> Option<Vec<u8>> {
+        let track = self.track.map(|(n, _)| n.to_string());
+        let fields = [
+            (b"INAM", self.title.as_deref()),
+            (b"IART", self.artist.as_deref()),
+            (b"IPRD", self.album.as_deref()),
+            (b"ITRK", track.as_deref()),
+        ];
+        if fields.iter().all(|(_, value)| value.is_none()) {
+            return None;
+        }
+        let mut info = b"INFO".to_vec();
+        for (id, value) in fields.into_iter().chain([(b"ISFT", Some(VENDOR))]) {
+            if let Some(text) = value {
+                let bytes = riff_text(text);
+                // Zero-terminated, padded to an even length (the pad is not counted).
+                let size = bytes.len() + 1;
+                info.extend_from_slice(id);
+                info.extend_from_slice(&(size as u32).to_le_bytes());
+                info.extend_from_slice(&bytes);
+                info.push(0);
+                if size % 2 == 1 {
+                    info.push(0);
+                }
+            }
+        }
+        let mut chunk = b"LIST".to_vec();
+        chunk.extend_from_slice(&(info.len() as u32).to_le_bytes());
+        chunk.extend_from_slice(&info);
+        Some(chunk)
+    }
+}
+
+/// RIFF INFO text has no declared encoding and readers take it as Latin-1 (Windows-1252):
+/// text within Latin-1 is written so, anything else as UTF-8 (which modern readers detect).
+fn riff_text(text: &str) -> Vec<u8> {
+    if text.chars().all(|c| (c as u32) < 0x100) {
+        text.chars().map(|c| c as u8).collect()
+    } else {
+        text.as_bytes().to_vec()
+    }
+}
+
+/// Who wrote a file, in its tags.
+const VENDOR: &str = concat!("Lathe ", env!("CARGO_PKG_VERSION"));
+
+/// Appends a chunk to a finished RIFF file and updates the RIFF size (after the pad byte a
+/// data chunk of odd length needs first).
+fn append_riff_chunk(path: &Path, chunk: &[u8]) -> std::io::Result<()> {
+    let mut file = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open(path)?;
+    let mut length = file.seek(SeekFrom::End(0))?;
+    if length % 2 == 1 {
+        file.write_all(&[0])?;
+        length += 1;
+    }
+    file.write_all(chunk)?;
+    let riff_size = u32::try_from(length + chunk.len() as u64 - 8)
+        .map_err(|_| std::io::Error::new(std::io::ErrorKind::InvalidData, "over 4 GiB for WAV"))?;
+    file.seek(SeekFrom::Start(4))?;
+    file.write_all(&riff_size.to_le_bytes())?;
+    file.sync_all()
+}
+
 impl Writer {
     pub fn create(
         path: &Path,
         sample_rate: u32,
         channels: usize,
         bits: OutputBits,
+        tags: &Tags,
     ) -> Result<Self> {
         let container = Container::for_path(path)?;
         if container == Container::Flac && bits == OutputBits::Float32 {
@@ -478,11 +609,16 @@ impl Writer {
                 sample_rate,
                 channels,
                 bits.integer_bits().unwrap_or(24) as usize,
+                tags,
                 path,
             )?)),
         };
         Ok(Self {
             temp,
+            riff_info: match container {
+                Container::Wav => tags.riff_info(),
+                Container::Flac => None,
+            },
             sink,
             channels,
             bits,
@@ -560,7 +696,12 @@ impl Writer {
         let error =
             |e: &dyn std::fmt::Display| anyhow::anyhow!("{}: write failed: {e}", path.display());
         match self.sink {
-            Sink::Wav(writer) => writer.finalize().map_err(|e| error(&e))?,
+            Sink::Wav(writer) => {
+                writer.finalize().map_err(|e| error(&e))?;
+                if let Some(chunk) = &self.riff_info {
+                    append_riff_chunk(&self.temp.temp, chunk).map_err(|e| error(&e))?;
+                }
+            }
             Sink::Flac(flac) => flac.finish().map_err(|e| error(&e))?,
         }
         self.temp.commit()
@@ -588,7 +729,14 @@ struct FlacSink {
 const FLAC_BLOCK: usize = 4096;
 
 impl FlacSink {
-    fn new(file: File, rate: u32, channels: usize, bits: usize, path: &Path) -> Result<Self> {
+    fn new(
+        file: File,
+        rate: u32,
+        channels: usize,
+        bits: usize,
+        tags: &Tags,
+        path: &Path,
+    ) -> Result<Self> {
         use flacenc::error::Verify;
         let invalid = |e: &dyn std::fmt::Debug| {
             anyhow::anyhow!(
@@ -613,6 +761,13 @@ impl FlacSink {
             .stream_info_mut()
             .set_block_sizes(FLAC_BLOCK, FLAC_BLOCK)
             .map_err(|e| invalid(&e))?;
+        if let Some(comment) = tags.vorbis_comment() {
+            // VORBIS_COMMENT is metadata block type 4 (FLAC format, RFC 9639 8.6).
+            stream.add_metadata_block(
+                flacenc::component::MetadataBlockData::new_unknown(4, &comment)
+                    .map_err(|e| invalid(&e))?,
+            );
+        }
         let mut file = BufWriter::new(file);
         file.write_all(&bytes_of(&stream).map_err(|e| invalid(&e))?)?;
         Ok(Self {

@@ -8,7 +8,7 @@ use dsp_core::loudness::LoudnessMeter;
 use dsp_core::{Oversampling, TruePeakDetector};
 use serde::Serialize;
 
-use crate::audio::{check_output, OutputBits, Writer};
+use crate::audio::{check_output, Output, OutputBits, Tags, Writer};
 use crate::chain::{self, ChainConfig, PreChain};
 use crate::engine::{self, Cache, Fades, FileStream, Measurement, Resampled, Stream};
 use crate::progress::{Progress, Ticker};
@@ -196,18 +196,22 @@ const CEILING_ATTEMPTS: usize = 4;
 /// lowered by the excess and the gain found again, so the file that lands is within the ceiling.
 #[allow(clippy::too_many_arguments)]
 pub fn write_verified(
-    path: &Path,
+    output: &Output,
     config: &ChainConfig,
     ceiling: f64,
     fades: Fades,
     target: Option<Target>,
     fixed_gain: Option<f64>,
     prepared: &mut Prepared,
-    bits: OutputBits,
-    channels: usize,
     seed: u64,
     ticker: &mut Ticker,
 ) -> Result<(Written, f64, usize)> {
+    let Output {
+        path,
+        bits,
+        channels,
+        tags,
+    } = output;
     let dither = bits
         .integer_bits()
         .map(|b| chain::dither(config, b))
@@ -239,7 +243,7 @@ pub fn write_verified(
         };
         ticker.stage("write");
         let rate = prepared.cache.rate();
-        let mut writer = Writer::create(path, rate, channels, bits)?;
+        let mut writer = Writer::create(path, rate, *channels, *bits, tags)?;
         let written = finish.write(prepared, this_gain, dither, seed, &mut writer, ticker)?;
         passes += 1;
         let peak_over = written.true_peak_db - allowed;
@@ -453,16 +457,20 @@ pub fn run(args: MasterArgs) -> Result<()> {
     let mut prepared = prepared.0;
     ticker = Ticker::new(ticker.bar, rate);
 
+    let output = Output {
+        path: &args.output,
+        bits,
+        channels,
+        tags: Tags::default(),
+    };
     let (written, gain_db, passes) = write_verified(
-        &args.output,
+        &output,
         &config,
         ceiling,
         Fades::default(),
         target,
         None,
         &mut prepared,
-        bits,
-        channels,
         0x1a7e,
         &mut ticker,
     )?;

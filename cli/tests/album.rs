@@ -297,3 +297,113 @@ file = "soft.wav"
     let (album, _) = reference_loudness(rate, &both);
     assert!((album + 30.0).abs() <= 0.1, "album {album}");
 }
+
+/// Runs one of the system's tag readers (installed by `cargo xtask test`).
+fn tag_reader(program: &str, args: &[&str], package: &str) -> String {
+    let output = std::process::Command::new(program)
+        .args(args)
+        .output()
+        .unwrap_or_else(|e| {
+            panic!("{program}: {e} (apt-get install {package}, or run `cargo xtask test`)")
+        });
+    assert!(
+        output.status.success(),
+        "{program} {args:?} failed: {output:?}"
+    );
+    String::from_utf8(output.stdout).unwrap()
+}
+
+/// Per-track files and the image carry the album's and the track's tags, read back by
+/// third-party readers: FLAC's Vorbis comments by `metaflac` (and the stream verified by
+/// `flac -t`), WAV's LIST/INFO chunk by ExifTool; the WAV samples are intact after the chunk.
+#[test]
+fn track_files_carry_their_tags() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let rate = 44_100;
+    let source = music(rate, 3.0, 0.1, 6);
+    write_wav(&d.join("a.wav"), rate, &source, Format::Int(24));
+    write_wav(&d.join("b.wav"), rate, &source, Format::Int(24));
+    for format in ["flac", "wav"] {
+        let manifest = write_manifest(
+            d,
+            &format!(
+                r#"
+[album]
+title = "Night Drive"
+performer = "The Lathes"
+target = "none"
+format = "{format}"
+output = "{format}"
+
+[[track]]
+title = "Über Café"
+file = "a.wav"
+isrc = "US-S1Z-26-00001"
+
+[[track]]
+title = "Two"
+performer = "Guest"
+file = "b.wav"
+"#
+            ),
+        );
+        assert_ok(&lathe(&["album", manifest.to_str().unwrap(), "--quiet"]));
+    }
+
+    let flac = |name: &str| {
+        let path = d.join("flac").join(name);
+        tag_reader("flac", &["-t", "-s", path_str(&path)], "flac");
+        tag_reader("metaflac", &["--export-tags-to=-", path_str(&path)], "flac")
+    };
+    assert_eq!(
+        flac("01 - Über Café.flac"),
+        "TITLE=Über Café\nARTIST=The Lathes\nALBUM=Night Drive\nALBUMARTIST=The Lathes\n\
+         TRACKNUMBER=1\nTRACKTOTAL=2\nISRC=USS1Z2600001\n"
+    );
+    assert_eq!(
+        flac("02 - Two.flac"),
+        "TITLE=Two\nARTIST=Guest\nALBUM=Night Drive\nALBUMARTIST=The Lathes\n\
+         TRACKNUMBER=2\nTRACKTOTAL=2\n"
+    );
+    assert_eq!(
+        flac("album.flac"),
+        "TITLE=Night Drive\nARTIST=The Lathes\nALBUM=Night Drive\nALBUMARTIST=The Lathes\n"
+    );
+
+    let wav = |name: &str| -> serde_json::Value {
+        let path = d.join("wav").join(name);
+        let json = tag_reader(
+            "exiftool",
+            &["-j", "-RIFF:all", path_str(&path)],
+            "libimage-exiftool-perl",
+        );
+        serde_json::from_str::<serde_json::Value>(&json).unwrap()[0].clone()
+    };
+    let one = wav("01 - Über Café.wav");
+    assert_eq!(one["Title"], "Über Café", "{one}");
+    assert_eq!(one["Artist"], "The Lathes", "{one}");
+    assert_eq!(one["Product"], "Night Drive", "{one}");
+    assert_eq!(one["TrackNumber"], 1, "{one}");
+    let two = wav("02 - Two.wav");
+    assert_eq!(two["Artist"], "Guest", "{two}");
+    assert_eq!(two["TrackNumber"], 2, "{two}");
+    assert_eq!(wav("album.wav")["Title"], "Night Drive");
+    // The chunk after the samples leaves them as they were: the WAV holds what the FLAC of
+    // the same track holds (decoded by `flac`).
+    let decoded = d.join("decoded.wav");
+    tag_reader(
+        "flac",
+        &[
+            "-d",
+            "-s",
+            "-o",
+            path_str(&decoded),
+            path_str(&d.join("flac").join("02 - Two.flac")),
+        ],
+        "flac",
+    );
+    let (_, from_wav) = read_wav(&d.join("wav").join("02 - Two.wav"));
+    assert_eq!(from_wav[0].len(), source[0].len());
+    assert_eq!(from_wav, read_wav(&decoded).1);
+}

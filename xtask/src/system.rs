@@ -19,8 +19,9 @@ pub const BUILD_PACKAGES: &[&str] = &[
     "libjack-jackd2-dev",
 ];
 
-/// Needed by the tests on top of the build packages: a virtual X display for the GUI tests.
-pub const TEST_PACKAGES: &[&str] = &["xvfb", "xauth"];
+/// Needed by the tests on top of the build packages: a virtual X display for the GUI tests;
+/// FLAC's and ExifTool's readers, which check the CLI's tags independently.
+pub const TEST_PACKAGES: &[&str] = &["xvfb", "xauth", "flac", "libimage-exiftool-perl"];
 
 fn is_installed(package: &str) -> bool {
     Command::new("dpkg-query")
