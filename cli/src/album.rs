@@ -143,6 +143,20 @@ fn line_of(text: &str, offset: usize) -> usize {
 
 /// ISO 3901: country (2 letters), registrant (3 alphanumerics), year (2 digits), designation
 /// (5 digits); hyphens allowed in the manifest and removed.
+/// The check digit (ASCII) that completes the first 12 digits of an EAN-13 (GS1: weights 1
+/// and 3 alternating from the left; the check digit brings the sum to a multiple of 10).
+fn ean13_check_digit(first_12: &str) -> u8 {
+    let sum: u32 = first_12
+        .bytes()
+        .enumerate()
+        .map(|(i, b)| (b - b'0') as u32 * if i % 2 == 0 { 1 } else { 3 })
+        .sum();
+    b'0' + ((10 - sum % 10) % 10) as u8
+}
+
+/// Tracks a CUE sheet can number (TRACK 01..99, as on a CD).
+const MAX_TRACKS: usize = 99;
+
 pub fn normalise_isrc(text: &str) -> Option<String> {
     let code: String = text.chars().filter(|c| *c != '-').collect();
     let code = code.to_ascii_uppercase();
@@ -235,6 +249,38 @@ struct AlbumReport {
     cue: PathBuf,
     album: Measurement,
     tracks: Vec<TrackReport>,
+    /// Where the album breaks the CD (Red Book) limits, for a CD release.
+    cd_notes: Vec<String>,
+}
+
+/// Red Book: the shortest track, and the longest programme an 80-minute disc holds (79:57.74
+/// of audio once the lead-in's 2 s pregap is counted).
+const CD_MIN_TRACK_SECONDS: f64 = 4.0;
+const CD_MAX_SECONDS: f64 = 79.0 * 60.0 + 57.0 + 74.0 / 75.0;
+
+/// What would stop this album going to CD as it is: tracks under 4 s, a programme over 79:57.
+fn cd_notes(tracks: &[TrackReport], image_frames: u64, rate: u32) -> Vec<String> {
+    let mut notes: Vec<String> = tracks
+        .iter()
+        .filter(|t| (t.frames as f64) < CD_MIN_TRACK_SECONDS * rate as f64)
+        .map(|t| {
+            format!(
+                "track {} ('{}') plays {:.2} s; a CD track lasts at least {CD_MIN_TRACK_SECONDS} s",
+                t.number,
+                t.title,
+                t.frames as f64 / rate as f64
+            )
+        })
+        .collect();
+    let seconds = image_frames as f64 / rate as f64;
+    if seconds > CD_MAX_SECONDS {
+        notes.push(format!(
+            "the album runs {}:{:05.2}; an 80-minute CD holds 79:57.99",
+            (seconds / 60.0) as u64,
+            seconds % 60.0
+        ));
+    }
+    notes
 }
 
 pub fn run(manifest_path: &Path, output: Option<PathBuf>, force: bool, quiet: bool) -> Result<()> {
@@ -257,6 +303,16 @@ pub fn run(manifest_path: &Path, output: Option<PathBuf>, force: bool, quiet: bo
                 return Err(invalid(
                     c.span(),
                     format!("catalog '{digits}' must be 13 digits (UPC/EAN)"),
+                ));
+            }
+            let expected = ean13_check_digit(&digits[..12]);
+            if digits.as_bytes()[12] != expected {
+                return Err(invalid(
+                    c.span(),
+                    format!(
+                        "catalog '{digits}' fails its EAN-13 check: the last digit should be {} (a typing error?)",
+                        expected as char
+                    ),
                 ));
             }
             Some(digits.to_owned())
@@ -288,6 +344,12 @@ pub fn run(manifest_path: &Path, output: Option<PathBuf>, force: bool, quiet: bo
     if manifest.track.is_empty() {
         bail!("{origin}: the manifest has no [[track]]");
     }
+    if manifest.track.len() > MAX_TRACKS {
+        bail!(
+            "{origin}: {} tracks; a CUE sheet (and a CD) numbers at most {MAX_TRACKS}",
+            manifest.track.len()
+        );
+    }
     let out_dir = match output {
         Some(dir) => dir,
         None => resolve(&base, album.output.as_deref().unwrap_or(Path::new("."))),
@@ -310,6 +372,20 @@ pub fn run(manifest_path: &Path, output: Option<PathBuf>, force: bool, quiet: bo
             })?),
             None => None,
         };
+        if let (Some(code), Some(span)) = (&isrc, t.isrc.as_ref().map(Spanned::span)) {
+            if let Some(other) = tracks
+                .iter()
+                .find(|o: &&Track| o.isrc.as_ref() == Some(code))
+            {
+                return Err(invalid(
+                    span,
+                    format!(
+                        "ISRC {code} is already {}'s; every recording has its own",
+                        other.describe()
+                    ),
+                ));
+            }
+        }
         let chain = load_chain(&base, &t.preset, &t.chain)
             .with_context(context)?
             .unwrap_or_else(|| album_chain.clone());
@@ -630,6 +706,7 @@ pub fn run(manifest_path: &Path, output: Option<PathBuf>, force: bool, quiet: bo
         image: image.clone(),
         cue: cue.clone(),
         album: Measurement::of(&image_meter, image_frames),
+        cd_notes: cd_notes(&reports, image_frames, rate),
         tracks: reports,
     };
     write_text(&cue, &cue_sheet(&report, &tracks, samples_per_frame))?;
@@ -789,12 +866,64 @@ fn markdown(report: &AlbumReport, stems: bool) -> String {
             show(m.plr)
         );
     }
+    if !report.cd_notes.is_empty() {
+        let _ = writeln!(md, "\nFor a CD release (Red Book):\n");
+        for note in &report.cd_notes {
+            let _ = writeln!(md, "- {note}");
+        }
+    }
     md
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn cd_notes_name_short_tracks_and_an_overlong_album() {
+        let rate = 44_100;
+        let track = |number: usize, seconds: f64| TrackReport {
+            number,
+            title: format!("T{number}"),
+            performer: String::new(),
+            isrc: None,
+            file: PathBuf::new(),
+            pregap_sample: None,
+            start_sample: 0,
+            start: String::new(),
+            frames: (seconds * rate as f64).round() as u64,
+            gain_db: 0.0,
+            measurement: Measurement::default(),
+        };
+        let tracks = [track(1, 3.99), track(2, 4.0), track(3, 600.0)];
+        let at_the_limit = (CD_MAX_SECONDS * rate as f64) as u64;
+        assert_eq!(
+            cd_notes(&tracks, at_the_limit, rate),
+            ["track 1 ('T1') plays 3.99 s; a CD track lasts at least 4 s"]
+        );
+        let notes = cd_notes(&tracks[1..], at_the_limit + rate as u64, rate);
+        assert_eq!(
+            notes,
+            ["the album runs 79:58.99; an 80-minute CD holds 79:57.99"]
+        );
+    }
+
+    #[test]
+    fn ean13_check_digits() {
+        // Published GS1 examples and a UPC-A code padded to 13 digits.
+        for code in [
+            "4006381333931",
+            "9780306406157",
+            "0036000291452",
+            "5901234123457",
+        ] {
+            assert_eq!(
+                ean13_check_digit(&code[..12]),
+                code.as_bytes()[12],
+                "{code}"
+            );
+        }
+    }
 
     #[test]
     fn isrc_format() {

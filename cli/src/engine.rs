@@ -741,7 +741,7 @@ pub fn make_dither(settings: Option<DitherSettings>, rate: u32, seed: u64) -> Op
 }
 
 /// What a loudness measurement found, for tables and JSON (`null` where there is nothing).
-#[derive(Clone, Copy, Debug, Serialize)]
+#[derive(Clone, Copy, Debug, Default, Serialize)]
 pub struct Measurement {
     /// LUFS.
     pub integrated: Option<f64>,

@@ -351,6 +351,13 @@ file = "b.wav"
         assert_ok(&lathe(&["album", manifest.to_str().unwrap(), "--quiet"]));
     }
 
+    // Both 3 s tracks are under the Red Book's 4 s.
+    let report = std::fs::read_to_string(d.join("wav").join("report.md")).unwrap();
+    for track in ["track 1 ('Über Café')", "track 2 ('Two')"] {
+        let note = format!("- {track} plays 3.00 s; a CD track lasts at least 4 s");
+        assert!(report.contains(&note), "{note} not in\n{report}");
+    }
+
     let flac = |name: &str| {
         let path = d.join("flac").join(name);
         tag_reader("flac", &["-t", "-s", path_str(&path)], "flac");

@@ -290,7 +290,20 @@ fn bad_manifests_name_the_line() {
         &[vec![0.0; 44_100], vec![0.0; 44_100]],
         Format::Int(16),
     );
-    let cases: [(&str, &[&str]); 7] = [
+    let hundred_tracks = format!(
+        "[album]\ntitle = \"A\"\nperformer = \"B\"\n{}",
+        "[[track]]\ntitle = \"T\"\nfile = \"a.wav\"\n".repeat(100)
+    );
+    let cases: [(&str, &[&str]); 10] = [
+        (
+            "[album]\ntitle = \"A\"\nperformer = \"B\"\ncatalog = \"0123456789013\"\n[[track]]\ntitle = \"One\"\nfile = \"a.wav\"\n",
+            &["album.toml", "line 4", "EAN-13 check", "should be 2"],
+        ),
+        (
+            "[album]\ntitle = \"A\"\nperformer = \"B\"\n[[track]]\ntitle = \"One\"\nfile = \"a.wav\"\nisrc = \"US-S1Z-26-00001\"\n[[track]]\ntitle = \"Two\"\nfile = \"a.wav\"\nisrc = \"uss1z2600001\"\n",
+            &["album.toml", "line 11", "ISRC USS1Z2600001 is already track 1 ('One')'s"],
+        ),
+        (&hundred_tracks, &["album.toml", "100 tracks", "at most 99"]),
         (
             "[album]\ntitle = \"A\"\nperformer = \"B\"\n\n[[track]]\ntitle = \"One\"\nfile = \"a.wav\"\nisrc = \"US-XYZ-1\"\n",
             &["album.toml", "line 8", "ISRC 'US-XYZ-1'", "12 characters"],
