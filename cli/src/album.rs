@@ -616,7 +616,8 @@ pub fn run(manifest_path: &Path, output: Option<PathBuf>, force: bool, quiet: bo
                 tags: Tags {
                     title: Some(track.title.clone()),
                     artist: Some(track.performer.clone()),
-                    track: Some((track.number, tracks.len())),
+                    track: Some(track.number as u64),
+                    track_total: Some(tracks.len() as u64),
                     isrc: track.isrc.clone(),
                     ..album_tags.clone()
                 },

@@ -41,6 +41,8 @@ pub struct Reader {
     /// Whether a NaN or infinite sample is an error (else it is read as 0 and counted).
     reject_non_finite: bool,
     non_finite: NonFinite,
+    /// What the file says it is.
+    tags: Tags,
 }
 
 /// NaN or infinite samples met so far (a damaged float file), read as silence.
@@ -64,7 +66,7 @@ impl Reader {
         }
         // Gapless decoding (encoder delay and padding removed) is the decoder default.
         let options = FormatOptions::default();
-        let format = symphonia::default::get_probe()
+        let mut format = symphonia::default::get_probe()
             .probe(&hint, stream, options, MetadataOptions::default())
             .map_err(|e| {
                 anyhow::anyhow!(
@@ -103,6 +105,7 @@ impl Reader {
             exact_length: !lossy,
         };
         let track_id = track.id;
+        let tags = read_tags(&mut *format);
         let decoder = symphonia::default::get_codecs()
             .make_audio_decoder(&params, &AudioDecoderOptions::default())
             .map_err(|e| {
@@ -124,6 +127,7 @@ impl Reader {
             finished: false,
             reject_non_finite: false,
             non_finite: NonFinite::default(),
+            tags,
         })
     }
 
@@ -173,6 +177,10 @@ impl Reader {
 
     pub fn info(&self) -> &AudioInfo {
         &self.info
+    }
+
+    pub fn tags(&self) -> &Tags {
+        &self.tags
     }
 
     /// Fills `out[c][..n]` with the next frames (at most `max`) and returns `n`; 0 at the end.
@@ -458,8 +466,9 @@ pub struct Tags {
     pub artist: Option<String>,
     pub album: Option<String>,
     pub album_artist: Option<String>,
-    /// Track number and the number of tracks.
-    pub track: Option<(usize, usize)>,
+    pub track: Option<u64>,
+    /// The number of tracks.
+    pub track_total: Option<u64>,
     pub isrc: Option<String>,
 }
 
@@ -467,16 +476,15 @@ impl Tags {
     /// The FLAC VORBIS_COMMENT block's body (Vorbis I comment header without framing bit), or
     /// `None` with nothing to say.
     fn vorbis_comment(&self) -> Option<Vec<u8>> {
-        let track = self
-            .track
-            .map(|(n, total)| (n.to_string(), total.to_string()));
+        let track = self.track.map(|n| n.to_string());
+        let total = self.track_total.map(|n| n.to_string());
         let fields = [
             ("TITLE", self.title.as_deref()),
             ("ARTIST", self.artist.as_deref()),
             ("ALBUM", self.album.as_deref()),
             ("ALBUMARTIST", self.album_artist.as_deref()),
-            ("TRACKNUMBER", track.as_ref().map(|t| t.0.as_str())),
-            ("TRACKTOTAL", track.as_ref().map(|t| t.1.as_str())),
+            ("TRACKNUMBER", track.as_deref()),
+            ("TRACKTOTAL", total.as_deref()),
             ("ISRC", self.isrc.as_deref()),
         ];
         let comments: Vec<String> = fields
@@ -503,7 +511,7 @@ impl Tags {
     /// A whole RIFF `LIST` chunk of type `INFO` (EBU/Microsoft RIFF: INAM title, IART artist,
     /// IPRD album, ITRK track number, ISFT software), or `None` with nothing to say.
     fn riff_info(&self) -> Option<Vec<u8>> {
-        let track = self.track.map(|(n, _)| n.to_string());
+        let track = self.track.map(|n| n.to_string());
         let fields = [
             (b"INAM", self.title.as_deref()),
             (b"IART", self.artist.as_deref()),
@@ -532,6 +540,38 @@ impl Tags {
         chunk.extend_from_slice(&(info.len() as u32).to_le_bytes());
         chunk.extend_from_slice(&info);
         Some(chunk)
+    }
+}
+
+/// The tags of a file that [`Tags`] keeps, from every metadata revision read so far (later
+/// ones win): ID3 in MP3, Vorbis comments in FLAC, INFO chunks before a WAV's samples, ID3 or
+/// text chunks in AIFF.
+fn read_tags(format: &mut dyn FormatReader) -> Tags {
+    use symphonia::core::meta::StandardTag as Std;
+    let mut tags = Tags::default();
+    let mut metadata = format.metadata();
+    loop {
+        let standard = metadata
+            .current()
+            .into_iter()
+            .flat_map(|revision| &revision.media.tags)
+            .filter_map(|tag| tag.std.as_ref());
+        for tag in standard {
+            let text = |t: &std::sync::Arc<String>| Some(t.trim().to_owned());
+            match tag {
+                Std::TrackTitle(t) => tags.title = text(t),
+                Std::Artist(t) => tags.artist = text(t),
+                Std::Album(t) => tags.album = text(t),
+                Std::AlbumArtist(t) => tags.album_artist = text(t),
+                Std::TrackNumber(n) => tags.track = Some(*n),
+                Std::TrackTotal(n) => tags.track_total = Some(*n),
+                Std::IdentIsrc(t) => tags.isrc = text(t),
+                _ => {}
+            }
+        }
+        if metadata.pop().is_none() {
+            return tags;
+        }
     }
 }
 

@@ -8,7 +8,7 @@ use dsp_core::loudness::LoudnessMeter;
 use dsp_core::{Oversampling, TruePeakDetector};
 use serde::Serialize;
 
-use crate::audio::{check_output, Output, OutputBits, Tags, Writer};
+use crate::audio::{check_output, Output, OutputBits, Writer};
 use crate::chain::{self, ChainConfig, PreChain};
 use crate::engine::{self, Cache, Fades, FileStream, Measurement, Resampled, Stream};
 use crate::progress::{Progress, Ticker};
@@ -423,6 +423,7 @@ pub fn run(args: MasterArgs) -> Result<()> {
     crate::audio::Container::for_path(&args.output)?;
     let mut file = FileStream::open(&args.input, true)?;
     let info = file.reader().info().clone();
+    let tags = file.reader().tags().clone();
     let bits = match &args.bits {
         Some(text) => OutputBits::parse(text)?,
         None => default_bits(info.bits),
@@ -461,7 +462,7 @@ pub fn run(args: MasterArgs) -> Result<()> {
         path: &args.output,
         bits,
         channels,
-        tags: Tags::default(),
+        tags,
     };
     let (written, gain_db, passes) = write_verified(
         &output,

@@ -298,21 +298,6 @@ file = "soft.wav"
     assert!((album + 30.0).abs() <= 0.1, "album {album}");
 }
 
-/// Runs one of the system's tag readers (installed by `cargo xtask test`).
-fn tag_reader(program: &str, args: &[&str], package: &str) -> String {
-    let output = std::process::Command::new(program)
-        .args(args)
-        .output()
-        .unwrap_or_else(|e| {
-            panic!("{program}: {e} (apt-get install {package}, or run `cargo xtask test`)")
-        });
-    assert!(
-        output.status.success(),
-        "{program} {args:?} failed: {output:?}"
-    );
-    String::from_utf8(output.stdout).unwrap()
-}
-
 /// Per-track files and the image carry the album's and the track's tags, read back by
 /// third-party readers: FLAC's Vorbis comments by `metaflac` (and the stream verified by
 /// `flac -t`), WAV's LIST/INFO chunk by ExifTool; the WAV samples are intact after the chunk.

@@ -147,6 +147,66 @@ fn flac_output_matches_wav() {
     assert_eq!(reports[1]["seconds"].as_f64().unwrap(), 8.0);
 }
 
+/// A master keeps the tags of its input: a FLAC tagged by `metaflac` gives a FLAC with the same
+/// Vorbis comments and a WAV whose INFO chunk ExifTool reads.
+#[test]
+fn master_keeps_the_input_tags() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    write_wav(
+        &d.join("in.wav"),
+        44_100,
+        &music(44_100, 3.0, 0.2, 4),
+        Format::Int(16),
+    );
+    let input = d.join("in.flac");
+    assert_ok(&lathe(&[
+        "master",
+        path_str(&d.join("in.wav")),
+        "-o",
+        path_str(&input),
+        "--quiet",
+    ]));
+    let tags = [
+        "TITLE=Song",
+        "ARTIST=Someone",
+        "ALBUM=Record",
+        "TRACKNUMBER=3",
+        "ISRC=GBAYE2600123",
+    ];
+    let mut set: Vec<String> = tags.iter().map(|t| format!("--set-tag={t}")).collect();
+    set.push(path_str(&input).to_owned());
+    let set: Vec<&str> = set.iter().map(String::as_str).collect();
+    tag_reader("metaflac", &set, "flac");
+    for name in ["out.flac", "out.wav"] {
+        assert_ok(&lathe(&[
+            "master",
+            path_str(&input),
+            "-o",
+            path_str(&d.join(name)),
+            "--target",
+            "-16",
+            "--quiet",
+        ]));
+    }
+    let kept = tag_reader(
+        "metaflac",
+        &["--export-tags-to=-", path_str(&d.join("out.flac"))],
+        "flac",
+    );
+    assert_eq!(kept.lines().collect::<Vec<_>>(), tags);
+    let json = tag_reader(
+        "exiftool",
+        &["-j", "-RIFF:all", path_str(&d.join("out.wav"))],
+        "libimage-exiftool-perl",
+    );
+    let wav = &serde_json::from_str::<serde_json::Value>(&json).unwrap()[0];
+    assert_eq!(wav["Title"], "Song", "{wav}");
+    assert_eq!(wav["Artist"], "Someone", "{wav}");
+    assert_eq!(wav["Product"], "Record", "{wav}");
+    assert_eq!(wav["TrackNumber"], 3, "{wav}");
+}
+
 /// `analyze` agrees with the independent meter and writes a plot per file.
 #[test]
 fn analyze_reports_and_plots() {

@@ -203,3 +203,19 @@ pub fn reference_true_peak(rate: u32, channels: &[Vec<f32>]) -> f64 {
     }
     20.0 * peak.log10()
 }
+
+/// Runs one of the system's audio tools (`flac`, `metaflac`, `exiftool`, installed by
+/// `cargo xtask test`) and returns what it printed.
+pub fn tag_reader(program: &str, args: &[&str], package: &str) -> String {
+    let output = std::process::Command::new(program)
+        .args(args)
+        .output()
+        .unwrap_or_else(|e| {
+            panic!("{program}: {e} (apt-get install {package}, or run `cargo xtask test`)")
+        });
+    assert!(
+        output.status.success(),
+        "{program} {args:?} failed: {output:?}"
+    );
+    String::from_utf8(output.stdout).unwrap()
+}
