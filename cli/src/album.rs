@@ -141,8 +141,6 @@ fn line_of(text: &str, offset: usize) -> usize {
     text[..offset.min(text.len())].matches('\n').count() + 1
 }
 
-/// ISO 3901: country (2 letters), registrant (3 alphanumerics), year (2 digits), designation
-/// (5 digits); hyphens allowed in the manifest and removed.
 /// The check digit (ASCII) that completes the first 12 digits of an EAN-13 (GS1: weights 1
 /// and 3 alternating from the left; the check digit brings the sum to a multiple of 10).
 fn ean13_check_digit(first_12: &str) -> u8 {
@@ -157,6 +155,8 @@ fn ean13_check_digit(first_12: &str) -> u8 {
 /// Tracks a CUE sheet can number (TRACK 01..99, as on a CD).
 const MAX_TRACKS: usize = 99;
 
+/// ISO 3901: country (2 letters), registrant (3 alphanumerics), year (2 digits), designation
+/// (5 digits); hyphens allowed in the manifest and removed.
 pub fn normalise_isrc(text: &str) -> Option<String> {
     let code: String = text.chars().filter(|c| *c != '-').collect();
     let code = code.to_ascii_uppercase();
@@ -253,8 +253,8 @@ struct AlbumReport {
     cd_notes: Vec<String>,
 }
 
-/// Red Book: the shortest track, and the longest programme an 80-minute disc holds (79:57.74
-/// of audio once the lead-in's 2 s pregap is counted).
+/// Red Book: the shortest track, and the longest programme an 80-minute CD-R takes as burning
+/// software counts it (79:57:74 in CUE time, the 2 s pregap before track 1 added).
 const CD_MIN_TRACK_SECONDS: f64 = 4.0;
 const CD_MAX_SECONDS: f64 = 79.0 * 60.0 + 57.0 + 74.0 / 75.0;
 

@@ -494,16 +494,16 @@ impl Tags {
         if comments.is_empty() {
             return None;
         }
+        // The vendor string, the number of comments, the comments; each string preceded by its
+        // length in bytes (little-endian 32-bit).
+        let length = |n: usize| (n as u32).to_le_bytes();
         let mut body = Vec::new();
-        let mut text = |s: &str| {
-            body.extend_from_slice(&(s.len() as u32).to_le_bytes());
-            body.extend_from_slice(s.as_bytes());
-        };
-        text(VENDOR);
-        body.extend_from_slice(&(comments.len() as u32).to_le_bytes());
+        body.extend(length(VENDOR.len()));
+        body.extend(VENDOR.as_bytes());
+        body.extend(length(comments.len()));
         for comment in &comments {
-            body.extend_from_slice(&(comment.len() as u32).to_le_bytes());
-            body.extend_from_slice(comment.as_bytes());
+            body.extend(length(comment.len()));
+            body.extend(comment.as_bytes());
         }
         Some(body)
     }
