@@ -22,18 +22,25 @@ pub const MAX_HZ: f64 = 20_000.0;
 const SPECTRUM_DB: (f32, f32) = (-96.0, 0.0);
 /// The analyzer scale's label spacing, dB.
 const SPECTRUM_SCALE_STEP_DB: f32 = 12.0;
-/// How fast the analyzer falls, dB per second.
-const SPECTRUM_FALL_DB_PER_S: f32 = 30.0;
+/// Time constant of the analyzer's power average, seconds: a steady tone reads steady, noise
+/// reads its mean level rather than the random peaks of each frame, and a stopped signal falls
+/// by 4.3 dB per time constant (14 dB/s).
+const SPECTRUM_AVERAGE_S: f32 = 0.3;
 
 /// A spectrum analyzer over the newest samples of a [`SharedScope`] (mono sum of its pairs):
-/// Hann window, FFT, dB per bin scaled so a full-scale sine reads 0 dB, with a falling hold.
+/// Hann window, FFT, power per bin scaled so a full-scale sine reads 0 dB, averaged over time
+/// ([`SPECTRUM_AVERAGE_S`]).
 pub struct Analyzer {
     fft: Arc<dyn RealToComplex<f32>>,
     window: Vec<f32>,
     pairs: Vec<(f32, f32)>,
     input: Vec<f32>,
     output: Vec<Complex32>,
+    /// The averaged power of each bin (full-scale sine = 1), and the same in dB.
+    power: Vec<f32>,
     db: Vec<f32>,
+    /// No frame has been averaged yet: the first is taken as it is.
+    fresh: bool,
 }
 
 impl Analyzer {
@@ -53,12 +60,14 @@ impl Analyzer {
             fft,
             window,
             pairs: Vec::with_capacity(size),
+            power: vec![0.0; output.len()],
             output,
             db,
+            fresh: true,
         }
     }
 
-    /// Reads the newest samples and updates the smoothed spectrum (`dt`: seconds since the last
+    /// Reads the newest samples and updates the averaged spectrum (`dt`: seconds since the last
     /// update).
     pub fn update(&mut self, scope: &SharedScope, dt: f32) {
         scope.read_into(&mut self.pairs);
@@ -72,11 +81,16 @@ impl Analyzer {
             return;
         }
         // A Hann-windowed full-scale sine peaks at size/4 in its bin.
-        let norm = 4.0 / size as f32;
-        let fall = SPECTRUM_FALL_DB_PER_S * dt;
-        for (db, bin) in self.db.iter_mut().zip(&self.output) {
-            let level = 20.0 * (bin.norm() * norm).max(1e-9).log10();
-            *db = level.max(*db - fall).max(SPECTRUM_DB.0);
+        let norm = (4.0 / size as f32).powi(2);
+        let weight = if self.fresh {
+            1.0
+        } else {
+            1.0 - (-dt.max(0.0) / SPECTRUM_AVERAGE_S).exp()
+        };
+        self.fresh = false;
+        for ((power, db), bin) in self.power.iter_mut().zip(&mut self.db).zip(&self.output) {
+            *power += weight * (bin.norm_sqr() * norm - *power);
+            *db = (10.0 * power.max(1e-12).log10()).max(SPECTRUM_DB.0);
         }
     }
 
@@ -479,6 +493,75 @@ mod tests {
                 assert!(loudest < 0.05, "{hz:.1} Hz: {loudest:.2} dB somewhere");
             }
         }
+    }
+
+    /// White noise of standard deviation 0.1, a new independent frame every 1/60 s: after 2 s
+    /// the bins read the noise's mean level per bin within a fraction of a dB of one another
+    /// (one frame alone scatters them by ~5.6 dB, a chi-square with two degrees of freedom).
+    #[test]
+    fn noise_reads_its_mean_level_steadily() {
+        let size = 4096;
+        let scope = SharedScope::new(size);
+        let mut analyzer = Analyzer::new(size);
+        let mut seed = 0x2545_f491_4f6c_dd1du64;
+        let mut gaussian = || {
+            // Sum of 12 uniforms minus 6: unit variance, near enough to Gaussian here.
+            (0..12)
+                .map(|_| {
+                    seed ^= seed << 13;
+                    seed ^= seed >> 7;
+                    seed ^= seed << 17;
+                    (seed >> 11) as f64 / (1u64 << 53) as f64
+                })
+                .sum::<f64>()
+                - 6.0
+        };
+        let sigma = 0.1;
+        let spread_of = |analyzer: &Analyzer| {
+            // Bins 100..1500 (1.2-17.6 kHz at 48 kHz): mean and standard deviation, dB.
+            let band = &analyzer.db[100..1500];
+            let mean = band.iter().sum::<f32>() / band.len() as f32;
+            let var = band.iter().map(|d| (d - mean).powi(2)).sum::<f32>() / band.len() as f32;
+            (mean, var.sqrt())
+        };
+        let mut first_spread = 0.0;
+        for frame in 0..120 {
+            let noise: Vec<f32> = (0..size).map(|_| (sigma * gaussian()) as f32).collect();
+            scope.push_block(&noise, &noise, 1);
+            analyzer.update(&scope, 1.0 / 60.0);
+            if frame == 0 {
+                first_spread = spread_of(&analyzer).1;
+            }
+        }
+        let (mean, spread) = spread_of(&analyzer);
+        // E|X_k|^2 = sigma^2 * sum(w^2) = sigma^2 * 3N/8 for a Hann window; scaled by (4/N)^2.
+        let expected = 10.0 * (6.0 * sigma * sigma / size as f64).log10() as f32;
+        assert!(
+            first_spread > 4.0,
+            "one frame scatters by {first_spread:.2} dB"
+        );
+        assert!(spread < 1.2, "averaged bins scatter by {spread:.2} dB");
+        assert!(
+            (mean - expected).abs() < 0.5,
+            "mean {mean:.2} dB, theory {expected:.2} dB"
+        );
+    }
+
+    /// A sine that stops falls by one time constant's worth, 10·log10(e) = 4.34 dB, in 0.3 s.
+    #[test]
+    fn a_stopped_tone_falls_at_the_average_rate() {
+        let size = 4096;
+        let bin = 100;
+        let hz = bin as f64 * RATE / size as f64;
+        let mut analyzer = analyzer_of_sine(size, hz);
+        assert!(analyzer.db[bin].abs() < 0.05);
+        let scope = SharedScope::new(size);
+        scope.push_block(&vec![0.0; size], &vec![0.0; size], 1);
+        for _ in 0..30 {
+            analyzer.update(&scope, SPECTRUM_AVERAGE_S / 30.0);
+        }
+        let fallen = -analyzer.db[bin];
+        assert!((fallen - 4.343).abs() < 0.05, "fell {fallen:.3} dB");
     }
 
     #[test]
