@@ -435,9 +435,6 @@ impl Drop for TempFile {
 pub struct Writer {
     temp: TempFile,
     sink: Sink,
-    /// The WAV LIST/INFO chunk appended when the samples are complete (FLAC's tags are in its
-    /// header).
-    riff_info: Option<Vec<u8>>,
     channels: usize,
     bits: OutputBits,
     frames: u64,
@@ -445,7 +442,7 @@ pub struct Writer {
 }
 
 enum Sink {
-    Wav(hound::WavWriter<BufWriter<File>>),
+    Wav(WavSink),
     Flac(Box<FlacSink>),
 }
 
@@ -458,7 +455,7 @@ pub struct Output<'a> {
 }
 
 /// What a file is, for players and libraries: written as Vorbis comments in FLAC and as a
-/// LIST/INFO chunk in WAV. WAV has no field for the ISRC (RIFF's `ISRC` chunk means "source"),
+/// LIST/INFO chunk before the samples in WAV. WAV has no field for the ISRC (RIFF's `ISRC` chunk means "source"),
 /// so there it is only in the CUE sheet and the report.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Tags {
@@ -524,22 +521,15 @@ impl Tags {
         let mut info = b"INFO".to_vec();
         for (id, value) in fields.into_iter().chain([(b"ISFT", Some(VENDOR))]) {
             if let Some(text) = value {
-                let bytes = riff_text(text);
-                // Zero-terminated, padded to an even length (the pad is not counted).
-                let size = bytes.len() + 1;
-                info.extend_from_slice(id);
-                info.extend_from_slice(&(size as u32).to_le_bytes());
-                info.extend_from_slice(&bytes);
-                info.push(0);
-                if size % 2 == 1 {
-                    info.push(0);
-                }
+                // Zero-terminated text.
+                let mut bytes = riff_text(text);
+                bytes.push(0);
+                push_chunk(&mut info, id, &bytes);
             }
         }
-        let mut chunk = b"LIST".to_vec();
-        chunk.extend_from_slice(&(info.len() as u32).to_le_bytes());
-        chunk.extend_from_slice(&info);
-        Some(chunk)
+        let mut list = Vec::new();
+        push_chunk(&mut list, b"LIST", &info);
+        Some(list)
     }
 }
 
@@ -575,6 +565,17 @@ fn read_tags(format: &mut dyn FormatReader) -> Tags {
     }
 }
 
+/// Appends a RIFF chunk: its id, its size, its body and a pad byte if the size is odd (the pad
+/// is not counted in the size).
+fn push_chunk(out: &mut Vec<u8>, id: &[u8; 4], body: &[u8]) {
+    out.extend(id);
+    out.extend((body.len() as u32).to_le_bytes());
+    out.extend(body);
+    if body.len() % 2 == 1 {
+        out.push(0);
+    }
+}
+
 /// RIFF INFO text has no declared encoding and readers take it as Latin-1 (Windows-1252):
 /// text within Latin-1 is written so, anything else as UTF-8 (which modern readers detect).
 fn riff_text(text: &str) -> Vec<u8> {
@@ -587,26 +588,6 @@ fn riff_text(text: &str) -> Vec<u8> {
 
 /// Who wrote a file, in its tags.
 const VENDOR: &str = concat!("Lathe ", env!("CARGO_PKG_VERSION"));
-
-/// Appends a chunk to a finished RIFF file and updates the RIFF size (after the pad byte a
-/// data chunk of odd length needs first).
-fn append_riff_chunk(path: &Path, chunk: &[u8]) -> std::io::Result<()> {
-    let mut file = std::fs::OpenOptions::new()
-        .read(true)
-        .write(true)
-        .open(path)?;
-    let mut length = file.seek(SeekFrom::End(0))?;
-    if length % 2 == 1 {
-        file.write_all(&[0])?;
-        length += 1;
-    }
-    file.write_all(chunk)?;
-    let riff_size = u32::try_from(length + chunk.len() as u64 - 8)
-        .map_err(|_| std::io::Error::new(std::io::ErrorKind::InvalidData, "over 4 GiB for WAV"))?;
-    file.seek(SeekFrom::Start(4))?;
-    file.write_all(&riff_size.to_le_bytes())?;
-    file.sync_all()
-}
 
 impl Writer {
     pub fn create(
@@ -625,25 +606,10 @@ impl Writer {
         }
         let (temp, file) = TempFile::create(path)?;
         let sink = match container {
-            Container::Wav => {
-                let spec = hound::WavSpec {
-                    channels: channels as u16,
-                    sample_rate,
-                    bits_per_sample: match bits {
-                        OutputBits::Int16 => 16,
-                        OutputBits::Int24 => 24,
-                        OutputBits::Float32 => 32,
-                    },
-                    sample_format: if bits == OutputBits::Float32 {
-                        hound::SampleFormat::Float
-                    } else {
-                        hound::SampleFormat::Int
-                    },
-                };
-                let writer = hound::WavWriter::new(BufWriter::new(file), spec)
-                    .with_context(|| format!("{}: cannot write", path.display()))?;
-                Sink::Wav(writer)
-            }
+            Container::Wav => Sink::Wav(
+                WavSink::new(file, sample_rate, channels, bits, tags.riff_info())
+                    .with_context(|| format!("{}: cannot write", path.display()))?,
+            ),
             Container::Flac => Sink::Flac(Box::new(FlacSink::new(
                 file,
                 sample_rate,
@@ -655,10 +621,6 @@ impl Writer {
         };
         Ok(Self {
             temp,
-            riff_info: match container {
-                Container::Wav => tags.riff_info(),
-                Container::Flac => None,
-            },
             sink,
             channels,
             bits,
@@ -675,13 +637,9 @@ impl Writer {
         let error =
             |e: &dyn std::fmt::Display| anyhow::anyhow!("{}: write failed: {e}", path.display());
         match (&mut self.sink, self.bits.integer_bits()) {
-            (Sink::Wav(writer), None) => {
-                for i in 0..frames {
-                    for channel in planar.iter().take(self.channels) {
-                        writer.write_sample(channel[i]).map_err(|e| error(&e))?;
-                    }
-                }
-            }
+            (Sink::Wav(wav), None) => wav
+                .write_float(planar, self.channels)
+                .map_err(|e| error(&e))?,
             (sink, Some(bits)) => {
                 let scale = (1u32 << (bits - 1)) as f32;
                 let (lo, hi) = (-(scale as i32), scale as i32 - 1);
@@ -700,19 +658,9 @@ impl Writer {
                     }
                 }
                 match sink {
-                    Sink::Wav(writer) => {
-                        if bits == 16 {
-                            let mut w = writer.get_i16_writer(self.interleaved.len() as u32);
-                            for &v in &self.interleaved {
-                                w.write_sample(v as i16);
-                            }
-                            w.flush().map_err(|e| error(&e))?;
-                        } else {
-                            for &v in &self.interleaved {
-                                writer.write_sample(v).map_err(|e| error(&e))?;
-                            }
-                        }
-                    }
+                    Sink::Wav(wav) => wav
+                        .write_int(&self.interleaved, bits)
+                        .map_err(|e| error(&e))?,
                     Sink::Flac(flac) => flac.write(&self.interleaved).map_err(|e| error(&e))?,
                 }
             }
@@ -736,15 +684,148 @@ impl Writer {
         let error =
             |e: &dyn std::fmt::Display| anyhow::anyhow!("{}: write failed: {e}", path.display());
         match self.sink {
-            Sink::Wav(writer) => {
-                writer.finalize().map_err(|e| error(&e))?;
-                if let Some(chunk) = &self.riff_info {
-                    append_riff_chunk(&self.temp.temp, chunk).map_err(|e| error(&e))?;
-                }
-            }
+            Sink::Wav(wav) => wav.finish(self.frames).map_err(|e| error(&e))?,
             Sink::Flac(flac) => flac.finish().map_err(|e| error(&e))?,
         }
         self.temp.commit()
+    }
+}
+
+/// A streaming WAV writer: `RIFF`/`WAVE`, `fmt ` (PCMWAVEFORMAT for 16 bits up to stereo, else
+/// WAVEFORMATEXTENSIBLE as Microsoft asks for more bits), `fact` for float, the tags' `LIST`
+/// chunk, then `data`, whose sizes are filled in when the samples are complete. The tags go
+/// before the samples because some readers (symphonia among them) stop at `data`.
+struct WavSink {
+    file: BufWriter<File>,
+    /// Byte offsets of the `data` chunk's size and of the `fact` chunk's frame count (float).
+    data_size_at: u64,
+    fact_at: Option<u64>,
+    data_bytes: u64,
+    /// Samples as bytes, reused from block to block.
+    bytes: Vec<u8>,
+}
+
+/// Wave format tags and the GUIDs WAVEFORMATEXTENSIBLE carries them in (the tag, then
+/// 0000-0010-8000-00AA00389B71).
+const WAVE_FORMAT_PCM: u16 = 1;
+const WAVE_FORMAT_IEEE_FLOAT: u16 = 3;
+const WAVE_FORMAT_EXTENSIBLE: u16 = 0xfffe;
+const KSDATAFORMAT_TAIL: [u8; 14] = [
+    0x00, 0x00, 0x00, 0x00, 0x10, 0x00, 0x80, 0x00, 0x00, 0xaa, 0x00, 0x38, 0x9b, 0x71,
+];
+
+impl WavSink {
+    fn new(
+        file: File,
+        rate: u32,
+        channels: usize,
+        bits: OutputBits,
+        info: Option<Vec<u8>>,
+    ) -> std::io::Result<Self> {
+        let (tag, bits_per_sample) = match bits {
+            OutputBits::Int16 => (WAVE_FORMAT_PCM, 16u16),
+            OutputBits::Int24 => (WAVE_FORMAT_PCM, 24),
+            OutputBits::Float32 => (WAVE_FORMAT_IEEE_FLOAT, 32),
+        };
+        let block_align = channels as u16 * bits_per_sample / 8;
+        let mut fmt = Vec::new();
+        let extensible = bits_per_sample > 16 || channels > 2;
+        fmt.extend(
+            if extensible {
+                WAVE_FORMAT_EXTENSIBLE
+            } else {
+                tag
+            }
+            .to_le_bytes(),
+        );
+        fmt.extend((channels as u16).to_le_bytes());
+        fmt.extend(rate.to_le_bytes());
+        fmt.extend((rate * block_align as u32).to_le_bytes());
+        fmt.extend(block_align.to_le_bytes());
+        fmt.extend(bits_per_sample.to_le_bytes());
+        if extensible {
+            // cbSize, valid bits, speaker mask (mono: front centre; stereo: front left, right),
+            // sub-format GUID.
+            let mask: u32 = match channels {
+                1 => 0x4,
+                2 => 0x3,
+                n => (1u32 << n.min(18)) - 1,
+            };
+            fmt.extend(22u16.to_le_bytes());
+            fmt.extend(bits_per_sample.to_le_bytes());
+            fmt.extend(mask.to_le_bytes());
+            fmt.extend(tag.to_le_bytes());
+            fmt.extend(KSDATAFORMAT_TAIL);
+        }
+        let mut header = b"RIFF\0\0\0\0WAVE".to_vec();
+        push_chunk(&mut header, b"fmt ", &fmt);
+        let fact_at = (tag == WAVE_FORMAT_IEEE_FLOAT).then(|| {
+            push_chunk(&mut header, b"fact", &[0; 4]);
+            header.len() as u64 - 4
+        });
+        if let Some(info) = &info {
+            header.extend(info);
+        }
+        header.extend(b"data\0\0\0\0");
+        let mut file = BufWriter::with_capacity(1 << 20, file);
+        file.write_all(&header)?;
+        Ok(Self {
+            file,
+            data_size_at: header.len() as u64 - 4,
+            fact_at,
+            data_bytes: 0,
+            bytes: Vec::new(),
+        })
+    }
+
+    /// Integer samples on the grid of `bits` (16 or 24), interleaved.
+    fn write_int(&mut self, interleaved: &[i32], bits: u32) -> std::io::Result<()> {
+        let width = bits as usize / 8;
+        self.bytes.clear();
+        for v in interleaved {
+            self.bytes.extend_from_slice(&v.to_le_bytes()[..width]);
+        }
+        self.write_bytes()
+    }
+
+    fn write_float(&mut self, planar: &[&[f32]], channels: usize) -> std::io::Result<()> {
+        self.bytes.clear();
+        for i in 0..planar[0].len() {
+            for channel in planar.iter().take(channels) {
+                self.bytes.extend_from_slice(&channel[i].to_le_bytes());
+            }
+        }
+        self.write_bytes()
+    }
+
+    fn write_bytes(&mut self) -> std::io::Result<()> {
+        self.data_bytes += self.bytes.len() as u64;
+        if self.data_size_at + 4 + self.data_bytes + 1 > u32::MAX as u64 {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::InvalidInput,
+                "a WAV file holds at most 4 GiB; write FLAC, fewer bits or a shorter programme",
+            ));
+        }
+        self.file.write_all(&self.bytes)
+    }
+
+    /// Fills in the sizes (and the pad byte an odd-sized `data` chunk needs).
+    fn finish(mut self, frames: u64) -> std::io::Result<()> {
+        if self.data_bytes % 2 == 1 {
+            self.file.write_all(&[0])?;
+        }
+        let length = self.file.stream_position()?;
+        let mut file = self.file.into_inner().map_err(|e| e.into_error())?;
+        let mut put = |at: u64, value: u64| {
+            file.seek(SeekFrom::Start(at))?;
+            file.write_all(&(value as u32).to_le_bytes())
+        };
+        put(4, length - 8)?;
+        put(self.data_size_at, self.data_bytes)?;
+        if let Some(at) = self.fact_at {
+            put(at, frames)?;
+        }
+        file.sync_all()
     }
 }
 

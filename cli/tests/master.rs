@@ -205,6 +205,12 @@ fn master_keeps_the_input_tags() {
     assert_eq!(wav["Artist"], "Someone", "{wav}");
     assert_eq!(wav["Product"], "Record", "{wav}");
     assert_eq!(wav["TrackNumber"], 3, "{wav}");
+    // The tags come before the samples, where readers that stop at `data` still find them.
+    let ids: Vec<[u8; 4]> = riff_chunks(&d.join("out.wav"))
+        .iter()
+        .map(|c| c.0)
+        .collect();
+    assert_eq!(ids, [*b"fmt ", *b"LIST", *b"data"]);
 }
 
 /// `analyze` agrees with the independent meter and writes a plot per file.

@@ -219,3 +219,22 @@ pub fn tag_reader(program: &str, args: &[&str], package: &str) -> String {
     );
     String::from_utf8(output.stdout).unwrap()
 }
+
+/// The chunks of a RIFF/WAVE file in order (id, size), after checking the RIFF size against
+/// the file's length and that every chunk, with the pad byte an odd size needs, fits exactly.
+pub fn riff_chunks(path: &Path) -> Vec<([u8; 4], u32)> {
+    let bytes = std::fs::read(path).unwrap();
+    let word = |at: usize| u32::from_le_bytes(bytes[at..at + 4].try_into().unwrap());
+    assert_eq!(&bytes[..4], b"RIFF");
+    assert_eq!(&bytes[8..12], b"WAVE");
+    assert_eq!(word(4) as usize, bytes.len() - 8, "RIFF size");
+    let mut chunks = Vec::new();
+    let mut at = 12;
+    while at < bytes.len() {
+        let size = word(at + 4);
+        chunks.push((bytes[at..at + 4].try_into().unwrap(), size));
+        at += 8 + size as usize + (size as usize % 2);
+    }
+    assert_eq!(at, bytes.len(), "chunks overrun the file");
+    chunks
+}
