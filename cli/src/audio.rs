@@ -643,18 +643,18 @@ impl Writer {
             (sink, Some(bits)) => {
                 let scale = (1u32 << (bits - 1)) as f32;
                 let (lo, hi) = (-(scale as i32), scale as i32 - 1);
-                self.interleaved.clear();
-                for i in 0..frames {
-                    for channel in planar.iter().take(self.channels) {
+                let planar = &planar[..self.channels];
+                self.interleaved.resize(frames * self.channels, 0);
+                for (i, frame) in self.interleaved.chunks_exact_mut(self.channels).enumerate() {
+                    for (value, channel) in frame.iter_mut().zip(planar) {
                         let x = channel[i];
                         // dsp_core's round is f64::round bit for bit, without its library call.
-                        let value = if x.is_finite() {
+                        *value = if x.is_finite() {
                             (dsp_core::math::round(x as f64 * scale as f64) as i64)
                                 .clamp(lo as i64, hi as i64) as i32
                         } else {
                             0
                         };
-                        self.interleaved.push(value);
                     }
                 }
                 match sink {
@@ -781,18 +781,26 @@ impl WavSink {
     /// Integer samples on the grid of `bits` (16 or 24), interleaved.
     fn write_int(&mut self, interleaved: &[i32], bits: u32) -> std::io::Result<()> {
         let width = bits as usize / 8;
-        self.bytes.clear();
-        for v in interleaved {
-            self.bytes.extend_from_slice(&v.to_le_bytes()[..width]);
+        self.bytes.resize(interleaved.len() * width, 0);
+        let out = self.bytes.chunks_exact_mut(width);
+        if width == 2 {
+            for (out, v) in out.zip(interleaved) {
+                out.copy_from_slice(&(*v as i16).to_le_bytes());
+            }
+        } else {
+            for (out, v) in out.zip(interleaved) {
+                out.copy_from_slice(&v.to_le_bytes()[..width]);
+            }
         }
         self.write_bytes()
     }
 
     fn write_float(&mut self, planar: &[&[f32]], channels: usize) -> std::io::Result<()> {
-        self.bytes.clear();
-        for i in 0..planar[0].len() {
-            for channel in planar.iter().take(channels) {
-                self.bytes.extend_from_slice(&channel[i].to_le_bytes());
+        let planar = &planar[..channels];
+        self.bytes.resize(planar[0].len() * channels * 4, 0);
+        for (i, frame) in self.bytes.chunks_exact_mut(channels * 4).enumerate() {
+            for (out, channel) in frame.chunks_exact_mut(4).zip(planar) {
+                out.copy_from_slice(&channel[i].to_le_bytes());
             }
         }
         self.write_bytes()
