@@ -105,7 +105,11 @@ impl Reader {
             exact_length: !lossy,
         };
         let track_id = track.id;
-        let tags = read_tags(&mut *format);
+        let mut tags = read_tags(&mut *format);
+        if tags == Tags::default() {
+            // symphonia 0.6 parses a WAV's INFO chunk but does not hand it on.
+            tags = riff_info_tags(path).unwrap_or_default();
+        }
         let decoder = symphonia::default::get_codecs()
             .make_audio_decoder(&params, &AudioDecoderOptions::default())
             .map_err(|e| {
@@ -533,9 +537,8 @@ impl Tags {
     }
 }
 
-/// The tags of a file that [`Tags`] keeps, from every metadata revision read so far (later
-/// ones win): ID3 in MP3, Vorbis comments in FLAC, INFO chunks before a WAV's samples, ID3 or
-/// text chunks in AIFF.
+/// The tags of a file that [`Tags`] keeps, from every metadata revision symphonia has read
+/// (later ones win): ID3 in MP3, Vorbis comments in FLAC.
 fn read_tags(format: &mut dyn FormatReader) -> Tags {
     use symphonia::core::meta::StandardTag as Std;
     let mut tags = Tags::default();
@@ -563,6 +566,67 @@ fn read_tags(format: &mut dyn FormatReader) -> Tags {
             return tags;
         }
     }
+}
+
+/// The tags of a RIFF/WAVE file's LIST/INFO chunk, wherever it is (`None` for anything else or
+/// a malformed file: the audio reader reports those).
+fn riff_info_tags(path: &Path) -> Option<Tags> {
+    use std::io::Read;
+    let mut file = File::open(path).ok()?;
+    let mut word = [0u8; 4];
+    let mut header = [0u8; 12];
+    file.read_exact(&mut header).ok()?;
+    if &header[..4] != b"RIFF" || &header[8..] != b"WAVE" {
+        return None;
+    }
+    loop {
+        let mut id = [0u8; 4];
+        file.read_exact(&mut id).ok()?;
+        file.read_exact(&mut word).ok()?;
+        let size = u32::from_le_bytes(word) as u64;
+        if &id == b"LIST" && (4..1 << 20).contains(&size) {
+            let mut body = vec![0; size as usize];
+            file.read_exact(&mut body).ok()?;
+            if &body[..4] == b"INFO" {
+                return Some(parse_info(&body[4..]));
+            }
+        } else {
+            file.seek(SeekFrom::Current(size as i64)).ok()?;
+        }
+        file.seek(SeekFrom::Current((size % 2) as i64)).ok()?;
+    }
+}
+
+/// INFO sub-chunks (INAM title, IART artist, IPRD album, ITRK track) into [`Tags`]; text is
+/// UTF-8 where it is valid, else Latin-1.
+fn parse_info(mut chunks: &[u8]) -> Tags {
+    let mut tags = Tags::default();
+    while chunks.len() >= 8 {
+        let size = u32::from_le_bytes(chunks[4..8].try_into().unwrap()) as usize;
+        let Some(raw) = chunks.get(8..8 + size) else {
+            break;
+        };
+        let raw = raw.split(|&b| b == 0).next().unwrap_or_default();
+        let text = match std::str::from_utf8(raw) {
+            Ok(text) => text.trim().to_owned(),
+            Err(_) => raw
+                .iter()
+                .map(|&b| b as char)
+                .collect::<String>()
+                .trim()
+                .to_owned(),
+        };
+        let value = (!text.is_empty()).then_some(text);
+        match &chunks[..4] {
+            b"INAM" => tags.title = value,
+            b"IART" => tags.artist = value,
+            b"IPRD" => tags.album = value,
+            b"ITRK" => tags.track = value.and_then(|t| t.parse().ok()),
+            _ => {}
+        }
+        chunks = chunks.get(8 + size + size % 2..).unwrap_or_default();
+    }
+    tags
 }
 
 /// Appends a RIFF chunk: its id, its size, its body and a pad byte if the size is odd (the pad
@@ -694,7 +758,7 @@ impl Writer {
 /// A streaming WAV writer: `RIFF`/`WAVE`, `fmt ` (PCMWAVEFORMAT for 16 bits up to stereo, else
 /// WAVEFORMATEXTENSIBLE as Microsoft asks for more bits), `fact` for float, the tags' `LIST`
 /// chunk, then `data`, whose sizes are filled in when the samples are complete. The tags go
-/// before the samples because some readers (symphonia among them) stop at `data`.
+/// before the samples because some readers stop reading chunks at `data`.
 struct WavSink {
     file: BufWriter<File>,
     /// Byte offsets of the `data` chunk's size and of the `fact` chunk's frame count (float).

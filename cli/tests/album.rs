@@ -381,8 +381,25 @@ file = "b.wav"
     assert_eq!(two["Artist"], "Guest", "{two}");
     assert_eq!(two["TrackNumber"], 2, "{two}");
     assert_eq!(wav("album.wav")["Title"], "Night Drive");
-    // The chunk after the samples leaves them as they were: the WAV holds what the FLAC of
-    // the same track holds (decoded by `flac`).
+    // `master` reads the WAV's INFO back and carries it on (what INFO holds: no album artist,
+    // no ISRC).
+    let remastered = d.join("remastered.flac");
+    assert_ok(&lathe(&[
+        "master",
+        path_str(&d.join("wav").join("01 - Über Café.wav")),
+        "-o",
+        path_str(&remastered),
+        "--quiet",
+    ]));
+    assert_eq!(
+        tag_reader(
+            "metaflac",
+            &["--export-tags-to=-", path_str(&remastered)],
+            "flac"
+        ),
+        "TITLE=Über Café\nARTIST=The Lathes\nALBUM=Night Drive\nTRACKNUMBER=1\n"
+    );
+    // The WAV holds what the FLAC of the same track holds (decoded by `flac`).
     let decoded = d.join("decoded.wav");
     tag_reader(
         "flac",
