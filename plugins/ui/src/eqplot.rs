@@ -240,12 +240,11 @@ impl EqPlot<'_> {
             plot.bottom() - t.clamp(0.0, 1.0) * plot.height()
         };
         for (analyzer, colour) in self.spectra {
-            let mut points = Vec::with_capacity(steps + 2);
-            points.push(pos2(plot.left(), plot.bottom()));
-            for (hz, level) in analyzer.columns(steps, self.sample_rate) {
-                points.push(pos2(x_for(hz), spectrum_y(level)));
-            }
-            points.push(pos2(plot.right(), plot.bottom()));
+            let points = analyzer
+                .columns(steps, self.sample_rate)
+                .into_iter()
+                .map(|(hz, level)| pos2(x_for(hz), spectrum_y(level)))
+                .collect();
             painter.add(Shape::line(points, Stroke::new(1.0, *colour)));
         }
         if let Some((_, colour)) = self.spectra.first() {
