@@ -1053,3 +1053,32 @@ fn bytes_of(component: &impl flacenc::component::BitRepr) -> Result<Vec<u8>, Str
         .map_err(|e| format!("FLAC encoding failed: {e:?}"))?;
     Ok(sink.into_inner())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The INFO chunk Lathe writes reads back as the tags it came from (Latin-1 and UTF-8
+    /// text), and damaged INFO lists end the reading instead of panicking.
+    #[test]
+    fn info_chunks_round_trip_and_survive_damage() {
+        let tags = Tags {
+            title: Some("Über Café".into()),
+            artist: Some("Ωmega".into()),
+            album: Some("Night Drive".into()),
+            track: Some(7),
+            ..Tags::default()
+        };
+        let list = tags.riff_info().unwrap();
+        assert_eq!(&list[..4], b"LIST");
+        assert_eq!(&list[8..12], b"INFO");
+        assert_eq!(parse_info(&list[12..]), tags);
+        // Truncated anywhere, or a sub-chunk claiming more than there is.
+        for end in 12..list.len() {
+            parse_info(&list[12..end]);
+        }
+        let mut lying = list[12..].to_vec();
+        lying[4..8].copy_from_slice(&u32::MAX.to_le_bytes());
+        assert_eq!(parse_info(&lying), Tags::default());
+    }
+}
