@@ -458,9 +458,9 @@ pub struct Output<'a> {
     pub tags: Tags,
 }
 
-/// What a file is, for players and libraries: written as Vorbis comments in FLAC and as a
-/// LIST/INFO chunk before the samples in WAV. WAV has no field for the ISRC (RIFF's `ISRC` chunk means "source"),
-/// so there it is only in the CUE sheet and the report.
+/// What a file is, for players and libraries: written as Vorbis comments in FLAC and as
+/// LIST/INFO and `id3 ` chunks before the samples in WAV (INFO has no ISRC field: RIFF's `ISRC`
+/// chunk means "source"; the ID3 tag carries it).
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Tags {
     pub title: Option<String>,
@@ -507,6 +507,59 @@ impl Tags {
             body.extend(comment.as_bytes());
         }
         Some(body)
+    }
+
+    /// The chunks a WAV file carries its tags in: `LIST`/`INFO` (read by Windows and most audio
+    /// tools) and `id3 ` (read by music libraries such as Apple Music, and the only place for
+    /// the ISRC), or nothing with nothing to say.
+    fn riff_tag_chunks(&self) -> Vec<u8> {
+        let mut chunks = self.riff_info().unwrap_or_default();
+        if let Some(id3) = self.id3v24() {
+            push_chunk(&mut chunks, b"id3 ", &id3);
+        }
+        chunks
+    }
+
+    /// An ID3v2.4 tag (ID3 informal standard v2.4.0: UTF-8 text frames TIT2 title, TPE1 artist,
+    /// TALB album, TPE2 album artist, TRCK "track/total", TSRC ISRC, TSSE software), or `None`
+    /// with nothing to say.
+    fn id3v24(&self) -> Option<Vec<u8>> {
+        let track = self.track.map(|n| match self.track_total {
+            Some(total) => format!("{n}/{total}"),
+            None => n.to_string(),
+        });
+        let frames = [
+            (b"TIT2", self.title.as_deref()),
+            (b"TPE1", self.artist.as_deref()),
+            (b"TALB", self.album.as_deref()),
+            (b"TPE2", self.album_artist.as_deref()),
+            (b"TRCK", track.as_deref()),
+            (b"TSRC", self.isrc.as_deref()),
+        ];
+        if frames.iter().all(|(_, value)| value.is_none()) {
+            return None;
+        }
+        // Sizes in ID3v2.4 are "syncsafe": 7 bits a byte, most significant first.
+        let syncsafe = |n: usize| (0..4).rev().map(move |i| ((n >> (7 * i)) & 0x7f) as u8);
+        let mut body = Vec::new();
+        for (id, value) in frames.into_iter().chain([(b"TSSE", Some(VENDOR))]) {
+            if let Some(text) = value {
+                body.extend(id);
+                body.extend(syncsafe(text.len() + 1));
+                body.extend([0, 0, 3]); // no flags; encoding 3 = UTF-8
+                body.extend(text.as_bytes());
+            }
+        }
+        // ID3 padding (zeros after the frames, counted in the tag size) makes the chunk even:
+        // a RIFF chunk of odd size needs a pad byte that some readers (hound among them) do not
+        // skip.
+        if body.len() % 2 == 1 {
+            body.push(0);
+        }
+        let mut tag = b"ID3\x04\x00\x00".to_vec();
+        tag.extend(syncsafe(body.len()));
+        tag.extend(body);
+        Some(tag)
     }
 
     /// A whole RIFF `LIST` chunk of type `INFO` (EBU/Microsoft RIFF: INAM title, IART artist,
@@ -671,7 +724,7 @@ impl Writer {
         let (temp, file) = TempFile::create(path)?;
         let sink = match container {
             Container::Wav => Sink::Wav(
-                WavSink::new(file, sample_rate, channels, bits, tags.riff_info())
+                WavSink::new(file, sample_rate, channels, bits, &tags.riff_tag_chunks())
                     .with_context(|| format!("{}: cannot write", path.display()))?,
             ),
             Container::Flac => Sink::Flac(Box::new(FlacSink::new(
@@ -757,7 +810,7 @@ impl Writer {
 
 /// A streaming WAV writer: `RIFF`/`WAVE`, `fmt ` (PCMWAVEFORMAT for 16 bits up to stereo, else
 /// WAVEFORMATEXTENSIBLE as Microsoft asks for more bits), `fact` for float, the tags' `LIST`
-/// chunk, then `data`, whose sizes are filled in when the samples are complete. The tags go
+/// and `id3 ` chunks, then `data`, whose sizes are filled in when the samples are complete. The tags go
 /// before the samples because some readers stop reading chunks at `data`.
 struct WavSink {
     file: BufWriter<File>,
@@ -784,7 +837,7 @@ impl WavSink {
         rate: u32,
         channels: usize,
         bits: OutputBits,
-        info: Option<Vec<u8>>,
+        tag_chunks: &[u8],
     ) -> std::io::Result<Self> {
         let (tag, bits_per_sample) = match bits {
             OutputBits::Int16 => (WAVE_FORMAT_PCM, 16u16),
@@ -827,9 +880,7 @@ impl WavSink {
             push_chunk(&mut header, b"fact", &[0; 4]);
             header.len() as u64 - 4
         });
-        if let Some(info) = &info {
-            header.extend(info);
-        }
+        header.extend(tag_chunks);
         header.extend(b"data\0\0\0\0");
         let mut file = BufWriter::with_capacity(1 << 20, file);
         file.write_all(&header)?;

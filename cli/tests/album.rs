@@ -363,20 +363,34 @@ file = "b.wav"
         "TITLE=Night Drive\nARTIST=The Lathes\nALBUM=Night Drive\nALBUMARTIST=The Lathes\n"
     );
 
-    let wav = |name: &str| -> serde_json::Value {
+    // ExifTool's reading of one group of tags (RIFF INFO or ID3) of a WAV.
+    let exif = |name: &str, group: &str| -> serde_json::Value {
         let path = d.join("wav").join(name);
         let json = tag_reader(
             "exiftool",
-            &["-j", "-RIFF:all", path_str(&path)],
+            &["-j", &format!("-{group}:all"), path_str(&path)],
             "libimage-exiftool-perl",
         );
         serde_json::from_str::<serde_json::Value>(&json).unwrap()[0].clone()
     };
+    let wav = |name: &str| exif(name, "RIFF");
     let one = wav("01 - Über Café.wav");
     assert_eq!(one["Title"], "Über Café", "{one}");
     assert_eq!(one["Artist"], "The Lathes", "{one}");
     assert_eq!(one["Product"], "Night Drive", "{one}");
     assert_eq!(one["TrackNumber"], 1, "{one}");
+    // The ID3 tag in the same files, with the album artist and the ISRC INFO has no field for.
+    let one = exif("01 - Über Café.wav", "ID3");
+    for (key, value) in [
+        ("Title", "Über Café"),
+        ("Artist", "The Lathes"),
+        ("Album", "Night Drive"),
+        ("Band", "The Lathes"),
+        ("Track", "1/2"),
+        ("ISRC", "USS1Z2600001"),
+    ] {
+        assert_eq!(one[key], value, "{key}: {one}");
+    }
     let two = wav("02 - Two.wav");
     assert_eq!(two["Artist"], "Guest", "{two}");
     assert_eq!(two["TrackNumber"], 2, "{two}");

@@ -210,7 +210,7 @@ fn master_keeps_the_input_tags() {
         .iter()
         .map(|c| c.0)
         .collect();
-    assert_eq!(ids, [*b"fmt ", *b"LIST", *b"data"]);
+    assert_eq!(ids, [*b"fmt ", *b"LIST", *b"id3 ", *b"data"]);
 }
 
 /// `analyze` agrees with the independent meter and writes a plot per file.
