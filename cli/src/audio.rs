@@ -108,7 +108,7 @@ impl Reader {
         let mut tags = read_tags(&mut *format);
         if tags == Tags::default() {
             // symphonia 0.6 parses a WAV's INFO chunk but does not hand it on.
-            tags = riff_info_tags(path).unwrap_or_default();
+            tags = riff_tags(path).unwrap_or_default();
         }
         let decoder = symphonia::default::get_codecs()
             .make_audio_decoder(&params, &AudioDecoderOptions::default())
@@ -593,27 +593,11 @@ impl Tags {
 /// The tags of a file that [`Tags`] keeps, from every metadata revision symphonia has read
 /// (later ones win): ID3 in MP3, Vorbis comments in FLAC.
 fn read_tags(format: &mut dyn FormatReader) -> Tags {
-    use symphonia::core::meta::StandardTag as Std;
     let mut tags = Tags::default();
     let mut metadata = format.metadata();
     loop {
-        let standard = metadata
-            .current()
-            .into_iter()
-            .flat_map(|revision| &revision.media.tags)
-            .filter_map(|tag| tag.std.as_ref());
-        for tag in standard {
-            let text = |t: &std::sync::Arc<String>| Some(t.trim().to_owned());
-            match tag {
-                Std::TrackTitle(t) => tags.title = text(t),
-                Std::Artist(t) => tags.artist = text(t),
-                Std::Album(t) => tags.album = text(t),
-                Std::AlbumArtist(t) => tags.album_artist = text(t),
-                Std::TrackNumber(n) => tags.track = Some(*n),
-                Std::TrackTotal(n) => tags.track_total = Some(*n),
-                Std::IdentIsrc(t) => tags.isrc = text(t),
-                _ => {}
-            }
+        if let Some(revision) = metadata.current() {
+            tags.take_from(revision);
         }
         if metadata.pop().is_none() {
             return tags;
@@ -621,9 +605,35 @@ fn read_tags(format: &mut dyn FormatReader) -> Tags {
     }
 }
 
-/// The tags of a RIFF/WAVE file's LIST/INFO chunk, wherever it is (`None` for anything else or
-/// a malformed file: the audio reader reports those).
-fn riff_info_tags(path: &Path) -> Option<Tags> {
+impl Tags {
+    /// Takes the standard tags [`Tags`] keeps from a metadata revision (replacing those set).
+    fn take_from(&mut self, revision: &symphonia::core::meta::MetadataRevision) {
+        use symphonia::core::meta::StandardTag as Std;
+        let text = |t: &std::sync::Arc<String>| Some(t.trim().to_owned());
+        for tag in revision
+            .media
+            .tags
+            .iter()
+            .filter_map(|tag| tag.std.as_ref())
+        {
+            match tag {
+                Std::TrackTitle(t) => self.title = text(t),
+                Std::Artist(t) => self.artist = text(t),
+                Std::Album(t) => self.album = text(t),
+                Std::AlbumArtist(t) => self.album_artist = text(t),
+                Std::TrackNumber(n) => self.track = Some(*n),
+                Std::TrackTotal(n) => self.track_total = Some(*n),
+                Std::IdentIsrc(t) => self.isrc = text(t),
+                _ => {}
+            }
+        }
+    }
+}
+
+/// The tags of a RIFF/WAVE file's LIST/INFO chunk and its ID3 chunk (which wins where both
+/// say something), wherever they are; `None` for anything else or a malformed file (the audio
+/// reader reports those).
+fn riff_tags(path: &Path) -> Option<Tags> {
     use std::io::Read;
     let mut file = File::open(path).ok()?;
     let mut word = [0u8; 4];
@@ -632,22 +642,42 @@ fn riff_info_tags(path: &Path) -> Option<Tags> {
     if &header[..4] != b"RIFF" || &header[8..] != b"WAVE" {
         return None;
     }
+    let mut tags = Tags::default();
+    let mut id3 = None;
     loop {
         let mut id = [0u8; 4];
-        file.read_exact(&mut id).ok()?;
+        if file.read_exact(&mut id).is_err() {
+            break;
+        }
         file.read_exact(&mut word).ok()?;
         let size = u32::from_le_bytes(word) as u64;
-        if &id == b"LIST" && (4..1 << 20).contains(&size) {
+        let tagged = matches!(&id, b"LIST" | b"id3 " | b"ID3 ");
+        if tagged && (4..1 << 20).contains(&size) {
             let mut body = vec![0; size as usize];
             file.read_exact(&mut body).ok()?;
-            if &body[..4] == b"INFO" {
-                return Some(parse_info(&body[4..]));
+            if &id != b"LIST" {
+                id3 = Some(body);
+            } else if &body[..4] == b"INFO" {
+                tags = parse_info(&body[4..]);
             }
         } else {
             file.seek(SeekFrom::Current(size as i64)).ok()?;
         }
         file.seek(SeekFrom::Current((size % 2) as i64)).ok()?;
     }
+    if let Some(revision) = id3.and_then(parse_id3) {
+        tags.take_from(&revision);
+    }
+    Some(tags)
+}
+
+/// An ID3v2 tag's metadata, by symphonia's ID3v2 reader.
+fn parse_id3(bytes: Vec<u8>) -> Option<symphonia::core::meta::MetadataRevision> {
+    use symphonia::core::meta::MetadataReader;
+    let stream = MediaSourceStream::new(Box::new(std::io::Cursor::new(bytes)), Default::default());
+    let mut reader =
+        symphonia::default::meta::Id3v2Reader::try_new(stream, MetadataOptions::default()).ok()?;
+    reader.read_all().ok().map(|buffer| buffer.revision)
 }
 
 /// INFO sub-chunks (INAM title, IART artist, IPRD album, ITRK track) into [`Tags`]; text is

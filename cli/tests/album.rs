@@ -395,8 +395,7 @@ file = "b.wav"
     assert_eq!(two["Artist"], "Guest", "{two}");
     assert_eq!(two["TrackNumber"], 2, "{two}");
     assert_eq!(wav("album.wav")["Title"], "Night Drive");
-    // `master` reads the WAV's INFO back and carries it on (what INFO holds: no album artist,
-    // no ISRC).
+    // `master` reads the WAV's INFO and ID3 chunks back and carries them on.
     let remastered = d.join("remastered.flac");
     assert_ok(&lathe(&[
         "master",
@@ -411,7 +410,8 @@ file = "b.wav"
             &["--export-tags-to=-", path_str(&remastered)],
             "flac"
         ),
-        "TITLE=Über Café\nARTIST=The Lathes\nALBUM=Night Drive\nTRACKNUMBER=1\n"
+        "TITLE=Über Café\nARTIST=The Lathes\nALBUM=Night Drive\nALBUMARTIST=The Lathes\n\
+         TRACKNUMBER=1\nTRACKTOTAL=2\nISRC=USS1Z2600001\n"
     );
     // The WAV holds what the FLAC of the same track holds (decoded by `flac`).
     let decoded = d.join("decoded.wav");

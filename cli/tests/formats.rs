@@ -149,6 +149,63 @@ fn mp3_decodes_gaplessly() {
     assert_eq!(samples[0].len(), rate as usize);
 }
 
+/// An MP3 with an ID3v2.3 tag in front (built by hand from the ID3 v2.3.0 standard: header with
+/// a syncsafe size, frames with plain sizes, Latin-1 and UTF-16 text) decodes to the same length
+/// and masters to a FLAC that keeps its title, artist, album, track and ISRC.
+#[test]
+fn mp3_id3_tags_are_kept() {
+    let frame = |id: &[u8; 4], body: &[u8]| {
+        let mut f = id.to_vec();
+        f.extend((body.len() as u32).to_be_bytes());
+        f.extend([0, 0]);
+        f.extend(body);
+        f
+    };
+    let latin1 = |text: &str| [&[0u8][..], text.as_bytes()].concat();
+    // UTF-16 with a byte-order mark (encoding 1), little-endian.
+    let utf16: Vec<u8> = [1u8, 0xff, 0xfe]
+        .into_iter()
+        .chain("Café Ω".encode_utf16().flat_map(|u| u.to_le_bytes()))
+        .collect();
+    let frames = [
+        frame(b"TIT2", &utf16),
+        frame(b"TPE1", &latin1("Someone")),
+        frame(b"TALB", &latin1("Record")),
+        frame(b"TRCK", &latin1("4/9")),
+        frame(b"TSRC", &latin1("GBAYE2600123")),
+    ]
+    .concat();
+    let size = frames.len();
+    let mut tagged = b"ID3\x03\x00\x00".to_vec();
+    tagged.extend((0..4).rev().map(|i| ((size >> (7 * i)) & 0x7f) as u8));
+    tagged.extend(frames);
+    let mp3 =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/sine-997hz-minus20dbfs-1s.mp3");
+    tagged.extend(std::fs::read(mp3).unwrap());
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("tagged.mp3");
+    std::fs::write(&input, tagged).unwrap();
+    let out = dir.path().join("out.flac");
+    assert_ok(&lathe(&[
+        "master",
+        path_str(&input),
+        "-o",
+        path_str(&out),
+        "--quiet",
+    ]));
+    let tags = tag_reader("metaflac", &["--export-tags-to=-", path_str(&out)], "flac");
+    assert_eq!(
+        tags,
+        "TITLE=Café Ω\nARTIST=Someone\nALBUM=Record\nTRACKNUMBER=4\nTRACKTOTAL=9\nISRC=GBAYE2600123\n"
+    );
+    let samples = tag_reader(
+        "metaflac",
+        &["--show-total-samples", path_str(&out)],
+        "flac",
+    );
+    assert_eq!(samples.trim(), "44100");
+}
+
 /// What `master` writes as WAV is well formed at every word length, with an odd number of
 /// mono frames (so 24-bit data needs its pad byte): hound reads every frame back, ExifTool
 /// validates the file, and the chunks are in order with the sizes the format asks for (a
