@@ -502,20 +502,10 @@ mod tests {
         let size = 4096;
         let scope = SharedScope::new(size);
         let mut analyzer = Analyzer::new(size);
-        let mut seed = 0x2545_f491_4f6c_dd1du64;
-        let mut gaussian = || {
-            // Sum of 12 uniforms minus 6: unit variance, near enough to Gaussian here.
-            (0..12)
-                .map(|_| {
-                    seed ^= seed << 13;
-                    seed ^= seed >> 7;
-                    seed ^= seed << 17;
-                    (seed >> 11) as f64 / (1u64 << 53) as f64
-                })
-                .sum::<f64>()
-                - 6.0
-        };
+        // dsp-core's white noise is uniform in [-1, 1): variance 1/3, scaled to sigma.
+        let mut white = dsp_core::noise::WhiteNoise::new(0x2545_f491_4f6c_dd1d);
         let sigma = 0.1;
+        let mut sample = || sigma * 3f64.sqrt() * white.next_f64();
         let spread_of = |analyzer: &Analyzer| {
             // Bins 100..1500 (1.2-17.6 kHz at 48 kHz): mean and standard deviation, dB.
             let band = &analyzer.db[100..1500];
@@ -525,7 +515,7 @@ mod tests {
         };
         let mut first_spread = 0.0;
         for frame in 0..120 {
-            let noise: Vec<f32> = (0..size).map(|_| (sigma * gaussian()) as f32).collect();
+            let noise: Vec<f32> = (0..size).map(|_| sample() as f32).collect();
             scope.push_block(&noise, &noise, 1);
             analyzer.update(&scope, 1.0 / 60.0);
             if frame == 0 {
