@@ -927,15 +927,16 @@ impl WavSink {
     fn write_int(&mut self, interleaved: &[i32], bits: u32) -> std::io::Result<()> {
         let width = bits as usize / 8;
         self.bytes.resize(interleaved.len() * width, 0);
-        let out = self.bytes.chunks_exact_mut(width);
-        if width == 2 {
-            for (out, v) in out.zip(interleaved) {
-                out.copy_from_slice(&(*v as i16).to_le_bytes());
+        // Chunks of a constant width, so that each sample is a plain store, not a copy call.
+        fn fill<const W: usize>(bytes: &mut [u8], interleaved: &[i32]) {
+            for (out, v) in bytes.chunks_exact_mut(W).zip(interleaved) {
+                out.copy_from_slice(&v.to_le_bytes()[..W]);
             }
-        } else {
-            for (out, v) in out.zip(interleaved) {
-                out.copy_from_slice(&v.to_le_bytes()[..width]);
-            }
+        }
+        match width {
+            2 => fill::<2>(&mut self.bytes, interleaved),
+            3 => fill::<3>(&mut self.bytes, interleaved),
+            _ => fill::<4>(&mut self.bytes, interleaved),
         }
         self.write_bytes()
     }
