@@ -543,6 +543,7 @@ impl PreChain {
                 Some(i) => {
                     let mut imager = Imager::new(sample_rate, imager_settings(i)?);
                     imager.compute_only_used_splits();
+                    imager.set_metering(false);
                     Some(imager)
                 }
                 None => None,

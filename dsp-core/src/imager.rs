@@ -23,6 +23,7 @@
 //! Correlation: `r = ΣLR / √(ΣL²·ΣR²)` over an exponential window of [`CORRELATION_MS`], on the
 //! output, overall and per band (each band with its width applied, before bass mono).
 
+use crate::biquad::StereoBiquad;
 use crate::crossover::{Crossover, Slope, Split, SplitAllpass, SplitDesign, MAX_BANDS, MAX_SPLITS};
 use crate::denormal::sanitize;
 use crate::smoother::{Glide, Smoother};
@@ -170,11 +171,11 @@ pub struct Imager {
     settings: ImagerSettings,
     crossover: Crossover,
     crossover_glides: [Glide; MAX_SPLITS],
-    /// Bass mono: LR12 split of the side, the matching allpass on the mid and on the side.
+    /// Bass mono: LR12 split of the side, the matching allpass on the mid and on the side (one
+    /// pair of lanes, `[mid, side]`).
     bass_design: SplitDesign,
     bass_split: Split,
-    bass_mid_allpass: SplitAllpass,
-    bass_side_allpass: SplitAllpass,
+    bass_allpass: SplitAllpass<StereoBiquad>,
     bass_glide: Glide,
     widths: [Smoother; MAX_BANDS],
     bass_mono_mix: Smoother,
@@ -184,6 +185,8 @@ pub struct Imager {
     active: Smoother,
     correlation: CorrelationMeter,
     band_correlation: [CorrelationMeter; MAX_BANDS],
+    /// Whether the correlation meters run (see [`Imager::set_metering`]).
+    metering: bool,
     /// See [`Imager::compute_only_used_splits`].
     only_used_splits: bool,
 }
@@ -204,8 +207,7 @@ impl Imager {
                 .map(|hz| Glide::new(sample_rate, FREQUENCY_SMOOTHING_MS, hz)),
             bass_design,
             bass_split: Split::new(&bass_design),
-            bass_mid_allpass: SplitAllpass::new(&bass_design),
-            bass_side_allpass: SplitAllpass::new(&bass_design),
+            bass_allpass: SplitAllpass::new(&bass_design),
             bass_glide: Glide::new(sample_rate, FREQUENCY_SMOOTHING_MS, settings.bass_mono_hz),
             widths: std::array::from_fn(|_| smoother(1.0)),
             bass_mono_mix: smoother(0.0),
@@ -214,6 +216,7 @@ impl Imager {
             active: smoother(0.0),
             correlation: CorrelationMeter::new(sample_rate, CORRELATION_MS),
             band_correlation: [CorrelationMeter::new(sample_rate, CORRELATION_MS); MAX_BANDS],
+            metering: true,
             only_used_splits: false,
         };
         imager.set_settings(&settings);
@@ -237,6 +240,12 @@ impl Imager {
     pub fn compute_only_used_splits(&mut self) {
         self.only_used_splits = true;
         self.crossover.set_splits_used(self.settings.bands - 1);
+    }
+
+    /// Whether the correlation meters run (on by default). Offline rendering, where nobody reads
+    /// them, turns them off; the audio is the same either way.
+    pub fn set_metering(&mut self, on: bool) {
+        self.metering = on;
     }
 
     /// Applies new settings; every change is smoothed.
@@ -279,8 +288,7 @@ impl Imager {
     pub fn reset(&mut self) {
         self.crossover.reset();
         self.bass_split.reset();
-        self.bass_mid_allpass.reset();
-        self.bass_side_allpass.reset();
+        self.bass_allpass.reset();
         self.correlation.reset();
         self.band_correlation
             .iter_mut()
@@ -313,8 +321,7 @@ impl Imager {
             let fs = self.sample_rate as f64;
             self.bass_design = SplitDesign::new(fs, self.bass_glide.hz(), Slope::Db72);
             self.bass_split.set(&self.bass_design);
-            self.bass_mid_allpass.set(&self.bass_design);
-            self.bass_side_allpass.set(&self.bass_design);
+            self.bass_allpass.set(&self.bass_design);
         }
     }
 
@@ -353,15 +360,16 @@ impl Imager {
         let mut s = 0.0;
         for b in 0..=last {
             let (bm, bs) = (band_mid[b], band_side[b]);
-            self.band_correlation[b].push(bm + bs, bm - bs);
+            if self.metering {
+                self.band_correlation[b].push(bm + bs, bm - bs);
+            }
             m += bm;
             s += bs;
         }
         let bass = self.bass_mono_mix.tick() as f64;
         let side_high = self.bass_split.process_high(s);
-        let side_all = self.bass_side_allpass.process(s);
+        let [m, side_all] = self.bass_allpass.process([m, s]);
         let s = side_all + bass * (side_high - side_all);
-        let m = self.bass_mid_allpass.process(m);
         let (mut out_l, mut out_r) = (m + s, m - s);
         let balance = self.balance.tick() as f64;
         out_l *= (1.0 - balance).min(1.0);
@@ -379,7 +387,9 @@ impl Imager {
                 right + active * (out_r as f32 - right),
             )
         };
-        self.correlation.push(out_l as f64, out_r as f64);
+        if self.metering {
+            self.correlation.push(out_l as f64, out_r as f64);
+        }
         (out_l, out_r)
     }
 }
