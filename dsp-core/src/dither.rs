@@ -63,6 +63,8 @@ const MODIFIED_E_WEIGHTED: [f64; 9] = [
     1.662, -1.263, 0.4827, -0.2913, 0.1268, -0.1124, 0.03252, -0.01265, -0.03524,
 ];
 const FIRST_ORDER: [f64; 1] = [1.0];
+/// Taps of the longest error-feedback filter.
+const SHAPING_TAPS: usize = 9;
 
 /// The filter a shaping setting uses at `sample_rate` (empty: none).
 fn shaping_filter(shaping: NoiseShaping, sample_rate: f32) -> &'static [f64] {
@@ -124,7 +126,7 @@ struct Channel {
     /// Previous uniform value (high-pass TPDF).
     previous_uniform: f64,
     /// Recent total errors, newest first.
-    errors: [f64; 9],
+    errors: [f64; SHAPING_TAPS],
     /// Consecutive digital-silence samples at the input.
     silent_samples: usize,
 }
@@ -136,8 +138,11 @@ pub struct Dither {
     settings: DitherSettings,
     /// LSB of the target word length.
     lsb: f64,
-    /// Error-feedback coefficients in use (empty: no shaping).
-    shaping: &'static [f64],
+    /// `1 / lsb` (exact: the LSB is a power of two).
+    inverse_lsb: f64,
+    /// Error-feedback coefficients in use, padded with zeros to the longest filter's length so
+    /// that the feedback sum has a fixed length.
+    shaping: [f64; SHAPING_TAPS],
     blank_after: usize,
     channels: Vec<Channel>,
 }
@@ -152,14 +157,15 @@ impl Dither {
                         .wrapping_add(c as u64 + 1),
                 ),
                 previous_uniform: 0.0,
-                errors: [0.0; 9],
+                errors: [0.0; SHAPING_TAPS],
                 silent_samples: 0,
             })
             .collect();
         let mut dither = Self {
             settings,
             lsb: 0.0,
-            shaping: &[],
+            inverse_lsb: 0.0,
+            shaping: [0.0; SHAPING_TAPS],
             blank_after: 0,
             channels,
         };
@@ -172,7 +178,10 @@ impl Dither {
         let bits = settings.bits.clamp(8, 24);
         self.settings = DitherSettings { bits, ..settings };
         self.lsb = 2f64.powi(1 - bits as i32);
-        self.shaping = shaping_filter(settings.shaping, sample_rate);
+        self.inverse_lsb = 2f64.powi(bits as i32 - 1);
+        let filter = shaping_filter(settings.shaping, sample_rate);
+        self.shaping = [0.0; SHAPING_TAPS];
+        self.shaping[..filter.len()].copy_from_slice(filter);
         self.blank_after = (AUTO_BLANK_MS * 0.001 * sample_rate) as usize;
     }
 
@@ -188,7 +197,7 @@ impl Dither {
     pub fn reset(&mut self) {
         for channel in &mut self.channels {
             channel.previous_uniform = 0.0;
-            channel.errors = [0.0; 9];
+            channel.errors = [0.0; SHAPING_TAPS];
             channel.silent_samples = 0;
         }
     }
@@ -198,6 +207,7 @@ impl Dither {
     pub fn process(&mut self, channels: &mut [&mut [f32]]) {
         let q = Quantiser {
             lsb: self.lsb,
+            inverse_lsb: self.inverse_lsb,
             highest: 1.0 - self.lsb,
             kind: self.settings.kind,
             auto_blank: self.settings.auto_blank,
@@ -231,12 +241,13 @@ impl Dither {
 /// What [`Channel::quantise`] needs of the settings.
 struct Quantiser {
     lsb: f64,
+    inverse_lsb: f64,
     /// The largest output, `1 − lsb`.
     highest: f64,
     kind: DitherKind,
     auto_blank: bool,
     blank_after: usize,
-    shaping: &'static [f64],
+    shaping: [f64; SHAPING_TAPS],
 }
 
 impl Channel {
@@ -256,7 +267,7 @@ impl Channel {
         }
         if q.auto_blank && self.silent_samples > q.blank_after {
             *sample = 0.0;
-            self.errors = [0.0; 9];
+            self.errors = [0.0; SHAPING_TAPS];
             return;
         }
         let feedback: f64 = q.shaping.iter().zip(&self.errors).map(|(h, e)| h * e).sum();
@@ -272,12 +283,12 @@ impl Channel {
                 d
             }
         } * lsb;
-        let quantised = crate::math::round((wanted + dither) / lsb) * lsb;
+        let quantised = crate::math::round((wanted + dither) * q.inverse_lsb) * lsb;
         let y = quantised.clamp(-1.0, q.highest);
         // Total error of this sample (quantisation and dither), fed back next time. It is within
         // ±1.5 LSB unless the output clipped; bounding it keeps the shaping loop stable through
         // clipping.
-        self.errors.copy_within(0..8, 1);
+        self.errors.copy_within(0..SHAPING_TAPS - 1, 1);
         self.errors[0] = (y - wanted).clamp(-2.0 * lsb, 2.0 * lsb);
         *sample = y as f32;
     }
