@@ -130,13 +130,9 @@ impl LimiterEditor {
             let integrated = read(2);
             let true_peak = read(3);
             if integrated.is_finite() {
-                let distance = integrated as f64 - target.integrated;
-                let colour = if distance.abs() <= 0.5 {
-                    theme::LEVEL
-                } else {
-                    theme::LEVEL_HOT
-                };
-                ui.label(RichText::new(format!("I to target {distance:+.1} LU")).color(colour));
+                let (text, colour) =
+                    lathe_ui::meter::target_distance(integrated, target.integrated);
+                ui.label(RichText::new(text).color(colour));
             } else {
                 ui.label(
                     RichText::new(format!("target {} LUFS", target.integrated)).color(theme::MUTED),

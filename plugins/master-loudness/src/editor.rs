@@ -102,28 +102,7 @@ impl LoudnessEditor {
                 .size(30.0)
                 .strong(),
         );
-        // The distance to the target, said plainly.
-        let (text, colour) = if integrated.is_finite() {
-            let distance = integrated as f64 - target.integrated;
-            let colour = if distance.abs() <= 0.5 {
-                theme::LEVEL
-            } else {
-                theme::LEVEL_HOT
-            };
-            let text = if distance.abs() < 0.05 {
-                format!("on target ({} LUFS)", target.integrated)
-            } else if distance > 0.0 {
-                format!("{distance:.1} LU louder than {} LUFS", target.integrated)
-            } else {
-                format!(
-                    "{:.1} LU quieter than {} LUFS",
-                    -distance, target.integrated
-                )
-            };
-            (text, colour)
-        } else {
-            ("measuring…".to_string(), theme::MUTED)
-        };
+        let (text, colour) = lathe_ui::meter::target_distance(integrated, target.integrated);
         ui.label(RichText::new(text).color(colour));
         let true_peak = self.read(value::TRUE_PEAK);
         if true_peak.is_finite() {

@@ -352,6 +352,28 @@ pub fn reduction_history(
     });
 }
 
+/// The distance of an integrated loudness from a target, said plainly ("2.3 LU louder than −14
+/// LUFS"), with its colour: the level colour within ±0.5 LU, the hot colour beyond.
+pub fn target_distance(integrated: f32, target_lufs: f64) -> (String, Color32) {
+    if !integrated.is_finite() {
+        return ("measuring…".to_string(), theme::MUTED);
+    }
+    let distance = integrated as f64 - target_lufs;
+    let colour = if distance.abs() <= 0.5 {
+        theme::LEVEL
+    } else {
+        theme::LEVEL_HOT
+    };
+    let text = if distance.abs() < 0.05 {
+        format!("on target ({target_lufs} LUFS)")
+    } else if distance > 0.0 {
+        format!("{distance:.1} LU louder than {target_lufs} LUFS")
+    } else {
+        format!("{:.1} LU quieter than {target_lufs} LUFS", -distance)
+    };
+    (text, colour)
+}
+
 /// Raises `meter` to the block's peak of `samples` (the audio thread's side of a peak meter;
 /// the editor swaps it back to 0 when it reads it).
 pub fn raise_peak(meter: &AtomicF32, samples: &[f32]) {
@@ -392,5 +414,21 @@ mod tests {
         let mut out = Vec::new();
         history.read_into(&mut out);
         assert_eq!(out, vec![3.0, 4.0, 5.0, 6.0]);
+    }
+
+    #[test]
+    fn target_distance_is_said_plainly() {
+        assert_eq!(
+            target_distance(-5.3, -14.0).0,
+            "8.7 LU louder than -14 LUFS"
+        );
+        assert_eq!(
+            target_distance(-16.04, -14.0).0,
+            "2.0 LU quieter than -14 LUFS"
+        );
+        assert_eq!(target_distance(-14.04, -14.0).0, "on target (-14 LUFS)");
+        assert_eq!(target_distance(-14.4, -14.0).1, theme::LEVEL);
+        assert_eq!(target_distance(-13.4, -14.0).1, theme::LEVEL_HOT);
+        assert_eq!(target_distance(f32::NEG_INFINITY, -23.0).0, "measuring…");
     }
 }
