@@ -437,8 +437,10 @@ impl Drop for TempFile {
 
 /// Writes an already-quantised planar stream as WAV or FLAC.
 pub struct Writer {
-    temp: TempFile,
+    // Declared (so dropped) before `temp`: an unfinished FLAC encoder stops before its
+    // temporary file is removed.
     sink: Sink,
+    temp: TempFile,
     channels: usize,
     bits: OutputBits,
     frames: u64,
@@ -447,7 +449,7 @@ pub struct Writer {
 
 enum Sink {
     Wav(WavSink),
-    Flac(Box<FlacSink>),
+    Flac(FlacThread),
 }
 
 /// Where a render is written and in what form.
@@ -757,7 +759,7 @@ impl Writer {
                 WavSink::new(file, sample_rate, channels, bits, &tags.riff_tag_chunks())
                     .with_context(|| format!("{}: cannot write", path.display()))?,
             ),
-            Container::Flac => Sink::Flac(Box::new(FlacSink::new(
+            Container::Flac => Sink::Flac(FlacThread::start(FlacSink::new(
                 file,
                 sample_rate,
                 channels,
@@ -1025,6 +1027,9 @@ impl FlacSink {
         // frame larger than plain PCM is re-encoded verbatim regardless.
         let mut config = flacenc::config::Encoder::default();
         config.subframe_coding.fixed.max_order = 2;
+        // LPC up to order 8, as the reference encoder's default level (`flac -5`): on a mastered
+        // programme 1% larger than at flacenc's default 10 and 15% quicker to encode.
+        config.subframe_coding.qlpc.lpc_order = 8;
         let config = config.into_verified().map_err(|e| invalid(&e))?;
         let mut verbatim = flacenc::config::Encoder::default();
         verbatim.subframe_coding.use_fixed = false;
@@ -1127,6 +1132,102 @@ impl FlacSink {
     }
 }
 
+/// FLAC encoding beside the rendering: whole blocks go through a short queue to a thread that
+/// encodes and writes them, so that on a machine with a core to spare the encoding (about as
+/// costly as the whole mastering chain) overlaps the rendering instead of following it. Memory
+/// stays bounded by the queue.
+struct FlacThread {
+    queue: Option<std::sync::mpsc::SyncSender<FlacMessage>>,
+    worker: Option<std::thread::JoinHandle<Result<(), String>>>,
+    /// Interleaved samples waiting for a whole block.
+    pending: Vec<i32>,
+    block: usize,
+}
+
+enum FlacMessage {
+    Samples(Vec<i32>),
+    Finish,
+}
+
+/// Blocks that may wait for the encoder.
+const FLAC_QUEUE: usize = 4;
+
+impl FlacThread {
+    fn start(mut sink: FlacSink) -> Self {
+        let block = FLAC_BLOCK * sink.channels;
+        let (queue, messages) = std::sync::mpsc::sync_channel(FLAC_QUEUE);
+        let worker = std::thread::spawn(move || {
+            for message in messages {
+                match message {
+                    FlacMessage::Samples(samples) => sink.write(&samples)?,
+                    FlacMessage::Finish => return sink.finish(),
+                }
+            }
+            // The writer was dropped unfinished: its temporary file is discarded.
+            Err("abandoned".to_string())
+        });
+        Self {
+            queue: Some(queue),
+            worker: Some(worker),
+            pending: Vec::with_capacity(block),
+            block,
+        }
+    }
+
+    fn send(&mut self, message: FlacMessage) -> Result<(), String> {
+        let sent = self.queue.as_ref().map(|queue| queue.send(message));
+        match sent {
+            Some(Ok(())) => Ok(()),
+            // The encoder stopped: its own error says why.
+            _ => Err(self
+                .join()
+                .err()
+                .unwrap_or_else(|| "the FLAC encoder stopped".into())),
+        }
+    }
+
+    fn join(&mut self) -> Result<(), String> {
+        self.queue = None;
+        match self.worker.take().map(|worker| worker.join()) {
+            Some(Ok(result)) => result,
+            Some(Err(_)) => Err("the FLAC encoder panicked".to_string()),
+            None => Err("the FLAC encoder stopped".to_string()),
+        }
+    }
+
+    fn write(&mut self, interleaved: &[i32]) -> Result<(), String> {
+        let mut rest = interleaved;
+        while !rest.is_empty() {
+            let take = (self.block - self.pending.len()).min(rest.len());
+            self.pending.extend_from_slice(&rest[..take]);
+            rest = &rest[take..];
+            if self.pending.len() == self.block {
+                let full = std::mem::replace(&mut self.pending, Vec::with_capacity(self.block));
+                self.send(FlacMessage::Samples(full))?;
+            }
+        }
+        Ok(())
+    }
+
+    fn finish(mut self) -> Result<(), String> {
+        let last = std::mem::take(&mut self.pending);
+        if !last.is_empty() {
+            self.send(FlacMessage::Samples(last))?;
+        }
+        self.send(FlacMessage::Finish)?;
+        self.join()
+    }
+}
+
+impl Drop for FlacThread {
+    /// An unfinished writer stops its encoder before the temporary file goes.
+    fn drop(&mut self) {
+        if self.worker.is_some() {
+            let _ = self.join();
+        }
+    }
+}
+
 /// A FLAC component's bytes.
 fn bytes_of(component: &impl flacenc::component::BitRepr) -> Result<Vec<u8>, String> {
     let mut sink = flacenc::bitsink::ByteSink::new();
@@ -1139,6 +1240,40 @@ fn bytes_of(component: &impl flacenc::component::BitRepr) -> Result<Vec<u8>, Str
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A FLAC writer dropped unfinished (an error elsewhere) stops its encoder thread and leaves
+    /// no file behind; finished, the same samples are in the file.
+    #[test]
+    fn flac_writer_finishes_or_leaves_nothing() {
+        let dir = std::env::temp_dir().join(format!("lathe-flac-writer-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("out.flac");
+        let frames = 3 * FLAC_BLOCK + 123;
+        let left: Vec<f32> = (0..frames)
+            .map(|i| ((i % 200) as f32 - 100.0) / 32768.0)
+            .collect();
+        let right: Vec<f32> = left.iter().map(|x| -x).collect();
+        let write = |finish: bool| {
+            let mut writer =
+                Writer::create(&path, 44_100, 2, OutputBits::Int16, &Tags::default()).unwrap();
+            for (l, r) in left.chunks(1000).zip(right.chunks(1000)) {
+                writer.write(&[l, r]).unwrap();
+            }
+            if finish {
+                writer.finish().unwrap();
+            }
+        };
+        write(false);
+        assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 0, "nothing left");
+        write(true);
+        let mut reader = Reader::open(&path).unwrap();
+        let mut out = vec![vec![0.0; frames + 10]; 2];
+        let got = reader.read(&mut out, frames + 10).unwrap();
+        assert_eq!(got, frames);
+        assert_eq!(&out[0][..frames], &left[..]);
+        assert_eq!(&out[1][..frames], &right[..]);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
 
     /// The INFO chunk Lathe writes reads back as the tags it came from (Latin-1 and UTF-8
     /// text), and damaged INFO lists end the reading instead of panicking.
