@@ -1,7 +1,8 @@
 //! `cargo xtask bench-cli`: `lathe master` with the full chain (EQ → multiband dynamics →
-//! imager → limiter → dither) on generated 48 kHz stereo files of 1 and 10 minutes, reporting
-//! the realtime factor (audio time over CPU time; the command runs on one core) and peak memory
-//! (the child's maximum resident set), to show memory does not grow with length.
+//! imager → limiter → dither) on generated 48 kHz stereo files of 1 and 10 minutes, written as
+//! WAV and as FLAC, reporting the realtime factor (audio time over CPU time: the work of one core;
+//! FLAC encoding runs on a second thread, so its wall time can be shorter) and peak memory (the
+//! child's maximum resident set), to show memory does not grow with length.
 
 use anyhow::{bail, Context, Result};
 use std::path::Path;
@@ -48,60 +49,76 @@ pub fn run(target_dir: &Path) -> Result<()> {
         if !input.exists() {
             generate(&input, minutes as f64 * 60.0)?;
         }
-        let output = work.join(format!("master-{minutes}min.wav"));
-        let _ = std::fs::remove_file(&output);
-        let start = Instant::now();
-        let child = Command::new(&lathe)
-            .args([
-                "master",
-                &input.to_string_lossy(),
-                "-o",
-                &output.to_string_lossy(),
-            ])
-            .args([
-                "--chain",
-                &chain.to_string_lossy(),
-                "--target",
-                "-14",
-                "--bits",
-                "16",
-                "--json",
-                "--quiet",
-            ])
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .context("running lathe")?;
-        let (status, cpu, max_rss_kib) = wait_with_usage(child.id())?;
-        let wall = start.elapsed().as_secs_f64();
-        let status = Output {
-            status,
-            stdout: read_all(child.stdout)?,
-            stderr: read_all(child.stderr)?,
-        };
-        if !status.status.success() {
-            bail!(
-                "lathe master failed: {}",
-                String::from_utf8_lossy(&status.stderr)
-            );
+        for container in ["wav", "flac"] {
+            bench_one(&lathe, &chain, &input, minutes, container, &work)?;
         }
-        let report: String = String::from_utf8_lossy(&status.stdout)
-            .lines()
-            .filter(|l| l.contains("\"passes\"") || l.contains("\"gain_db\""))
-            .map(str::trim)
-            .collect::<Vec<_>>()
-            .join(" ");
-        let audio = minutes as f64 * 60.0;
-        println!(
-            "  {minutes:>2} min: {:.1} s CPU ({:.1} s wall), {:.0}x realtime on one core, {:.1} ns/sample; peak memory {:.1} MB; {report}",
-            cpu,
-            wall,
-            audio / cpu,
-            cpu * 1e9 / (audio * RATE as f64),
-            max_rss_kib as f64 / 1024.0,
-        );
-        std::fs::remove_file(&output)?;
     }
+    Ok(())
+}
+
+/// One `lathe master` of `input` into a `container` file, timed and measured.
+fn bench_one(
+    lathe: &Path,
+    chain: &Path,
+    input: &Path,
+    minutes: u32,
+    container: &str,
+    work: &Path,
+) -> Result<()> {
+    let output = work.join(format!("master-{minutes}min.{container}"));
+    let _ = std::fs::remove_file(&output);
+    let start = Instant::now();
+    let child = Command::new(lathe)
+        .args([
+            "master",
+            &input.to_string_lossy(),
+            "-o",
+            &output.to_string_lossy(),
+        ])
+        .args([
+            "--chain",
+            &chain.to_string_lossy(),
+            "--target",
+            "-14",
+            "--bits",
+            "16",
+            "--json",
+            "--quiet",
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .context("running lathe")?;
+    let (status, cpu, max_rss_kib) = wait_with_usage(child.id())?;
+    let wall = start.elapsed().as_secs_f64();
+    let status = Output {
+        status,
+        stdout: read_all(child.stdout)?,
+        stderr: read_all(child.stderr)?,
+    };
+    if !status.status.success() {
+        bail!(
+            "lathe master failed: {}",
+            String::from_utf8_lossy(&status.stderr)
+        );
+    }
+    let report: String = String::from_utf8_lossy(&status.stdout)
+        .lines()
+        .filter(|l| l.contains("\"passes\"") || l.contains("\"gain_db\""))
+        .map(str::trim)
+        .collect::<Vec<_>>()
+        .join(" ");
+    let audio = minutes as f64 * 60.0;
+    println!(
+        "  {minutes:>2} min to {:<4}: {:.1} s CPU ({:.1} s wall), {:.0}x realtime on one core, {:.1} ns/sample; peak memory {:.1} MB; {report}",
+        container.to_uppercase(),
+        cpu,
+        wall,
+        audio / cpu,
+        cpu * 1e9 / (audio * RATE as f64),
+        max_rss_kib as f64 / 1024.0,
+    );
+    std::fs::remove_file(&output)?;
     Ok(())
 }
 
