@@ -395,6 +395,9 @@ pub struct MultibandDynamics {
     active: Smoother,
     /// See [`MultibandDynamics::compute_only_used_splits`].
     only_used_splits: bool,
+    /// Each band's signal over a sub-block (allocated once; only the samples the multiband path
+    /// takes part in are written and read).
+    band_signals: Box<[[[f64; SUB_BLOCK]; MAX_CHANNELS]; MAX_BANDS]>,
 }
 
 fn crossovers_f64(hz: [f32; MAX_SPLITS]) -> [f64; MAX_SPLITS] {
@@ -424,6 +427,7 @@ impl MultibandDynamics {
             output: smoother(crate::db_to_gain(s.output_db)),
             active: smoother(if s.bypass { 0.0 } else { 1.0 }),
             only_used_splits: false,
+            band_signals: Box::new([[[0.0; SUB_BLOCK]; MAX_CHANNELS]; MAX_BANDS]),
         }
     }
 
@@ -560,15 +564,19 @@ impl MultibandDynamics {
             );
         }
         if split[..n].iter().any(|&v| v > 0.0) {
-            let mut bands = [[[0.0f64; SUB_BLOCK]; MAX_CHANNELS]; MAX_BANDS];
+            let bands = &mut *self.band_signals;
             for i in (0..n).filter(|&i| split[i] > 0.0) {
                 let split_bands = self.crossover.process([x[0][i], x[1][i]]);
-                for (b, pair) in split_bands.iter().enumerate() {
-                    let to = b.min(merged_from);
-                    bands[to][0][i] += pair[0];
-                    bands[to][1][i] += pair[1];
+                for c in 0..MAX_CHANNELS {
+                    for b in 0..merged_from {
+                        bands[b][c][i] = split_bands[b][c];
+                    }
+                    // Internal bands above the last one in use merge into it.
+                    bands[merged_from][c][i] =
+                        split_bands[merged_from..].iter().map(|p| p[c]).sum();
                 }
             }
+            // Samples where `split` is 0 keep stale values: their weight skips them.
             for (b, band) in bands.iter().enumerate().take(s.bands) {
                 self.bands[b].process_block(
                     band,
