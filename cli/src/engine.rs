@@ -18,8 +18,6 @@ use serde::Serialize;
 
 use crate::audio::Reader;
 
-/// Receives time-aligned stereo blocks.
-pub type BlockSink<'a> = dyn FnMut(&[f32], &[f32]) -> Result<()> + 'a;
 /// Receives stereo blocks it may change in place.
 pub type BlockSinkMut<'a> = dyn FnMut(&mut [f32], &mut [f32]) -> Result<()> + 'a;
 
@@ -420,13 +418,13 @@ impl<S: Stream> Stream for Resampled<S> {
 }
 
 /// Pulls everything from `source` through `process`, a stereo processor that delays by
-/// `latency` frames, and hands `sink` the time-aligned output (as [`Processed`] streams it).
-/// Returns the frames handed over: as many as came in.
+/// `latency` frames, and hands `sink` the time-aligned output (as [`Processed`] streams it),
+/// which it may change in place. Returns the frames handed over: as many as came in.
 pub fn run_aligned(
     source: &mut dyn Stream,
     latency: usize,
     process: &mut dyn FnMut(&mut [f32], &mut [f32]),
-    sink: &mut BlockSink<'_>,
+    sink: &mut BlockSinkMut<'_>,
 ) -> Result<u64> {
     let mut aligned = Processed::new(source, Delayed(latency, process));
     let mut left = vec![0.0; BLOCK];
@@ -437,7 +435,7 @@ pub fn run_aligned(
         if n == 0 {
             return Ok(frames);
         }
-        sink(&left[..n], &right[..n])?;
+        sink(&mut left[..n], &mut right[..n])?;
         frames += n as u64;
     }
 }
@@ -689,8 +687,6 @@ pub fn render(
     };
     let mut stream = cache.stream()?;
     let mut position = 0u64;
-    let mut aligned_l = vec![0.0; BLOCK];
-    let mut aligned_r = vec![0.0; BLOCK];
     let mut peak_l = vec![0.0; BLOCK];
     let mut peak_r = vec![0.0; BLOCK];
     let mut failed = None;
@@ -718,18 +714,15 @@ pub fn render(
         },
         &mut |l, r| {
             let n = l.len();
-            let (out_l, out_r) = (&mut aligned_l[..n], &mut aligned_r[..n]);
-            out_l.copy_from_slice(l);
-            out_r.copy_from_slice(r);
             if !fades.is_none() {
                 for i in 0..n {
                     let g = fades.gain(position + i as u64);
-                    out_l[i] *= g;
-                    out_r[i] *= g;
+                    l[i] *= g;
+                    r[i] *= g;
                 }
             }
             position += n as u64;
-            sink(out_l, out_r)
+            sink(l, r)
         },
     )?;
     failed.map_or(Ok(()), Err)
