@@ -310,6 +310,12 @@ pub trait Section: Copy + Default {
     fn set_coeffs(&mut self, coeffs: Coeffs);
     fn reset(&mut self);
     fn process(&mut self, x: Self::Sample) -> Self::Sample;
+    /// [`Section::process`] without flushing tiny state, for loops that call
+    /// [`Section::flush`] every block instead (an `f64` state takes minutes of decay to reach
+    /// the denormal range, so a flush per block keeps silence exact and denormals out).
+    fn process_unflushed(&mut self, x: Self::Sample) -> Self::Sample;
+    /// Zeroes a channel's state once both of its values are tiny.
+    fn flush(&mut self);
 }
 
 impl Section for Biquad {
@@ -324,6 +330,13 @@ impl Section for Biquad {
     #[inline]
     fn process(&mut self, x: f64) -> f64 {
         Biquad::process(self, x)
+    }
+    #[inline]
+    fn process_unflushed(&mut self, x: f64) -> f64 {
+        Biquad::process_unflushed(self, x)
+    }
+    fn flush(&mut self) {
+        Biquad::flush(self);
     }
 }
 
@@ -366,11 +379,41 @@ impl Section for StereoBiquad {
         {
             // SAFETY: SSE2 is part of the x86_64 baseline; loads and stores are unaligned ones
             // of two-element arrays.
-            unsafe { self.process_sse2(x) }
+            unsafe { self.step_sse2::<true>(x) }
         }
         #[cfg(not(target_arch = "x86_64"))]
         {
             self.process_scalar(x)
+        }
+    }
+
+    #[inline]
+    fn process_unflushed(&mut self, x: [f64; 2]) -> [f64; 2] {
+        #[cfg(target_arch = "x86_64")]
+        {
+            // SAFETY: as in `process`.
+            unsafe { self.step_sse2::<false>(x) }
+        }
+        #[cfg(not(target_arch = "x86_64"))]
+        {
+            let Coeffs { b, a } = self.coeffs;
+            let mut y = [0.0; 2];
+            for c in 0..2 {
+                y[c] = b[0] * x[c] + self.s1[c];
+                self.s1[c] = b[1] * x[c] - a[0] * y[c] + self.s2[c];
+                self.s2[c] = b[2] * x[c] - a[1] * y[c];
+            }
+            y
+        }
+    }
+
+    fn flush(&mut self) {
+        let tiny = crate::denormal::FLUSH_THRESHOLD as f64;
+        for c in 0..2 {
+            if self.s1[c].abs() < tiny && self.s2[c].abs() < tiny {
+                self.s1[c] = 0.0;
+                self.s2[c] = 0.0;
+            }
         }
     }
 }
@@ -394,26 +437,30 @@ impl StereoBiquad {
     }
 
     /// Both channels in one register, each operation in the reference's order (no fused
-    /// multiply-add), the flush as a mask: bit-identical to [`StereoBiquad::process_scalar`]
-    /// without its per-channel branches.
+    /// multiply-add), the flush (if `FLUSH`) as a mask: bit-identical to
+    /// [`StereoBiquad::process_scalar`] without its per-channel branches.
     #[cfg(target_arch = "x86_64")]
-    #[inline]
-    unsafe fn process_sse2(&mut self, x: [f64; 2]) -> [f64; 2] {
+    #[inline(always)]
+    unsafe fn step_sse2<const FLUSH: bool>(&mut self, x: [f64; 2]) -> [f64; 2] {
         use std::arch::x86_64::*;
         // SAFETY: every load and store is of a `[f64; 2]`.
         unsafe {
             let x = _mm_loadu_pd(x.as_ptr());
             let s1 = _mm_loadu_pd(self.s1.as_ptr());
             let s2 = _mm_loadu_pd(self.s2.as_ptr());
-            let (y, new_s1, new_s2) = tdf2_sse2(&self.coeffs, x, s1, s2);
-            let sign = _mm_set1_pd(-0.0);
-            let tiny = _mm_set1_pd(crate::denormal::FLUSH_THRESHOLD as f64);
-            let keep = _mm_or_pd(
-                _mm_cmpge_pd(_mm_andnot_pd(sign, new_s1), tiny),
-                _mm_cmpge_pd(_mm_andnot_pd(sign, new_s2), tiny),
-            );
-            _mm_storeu_pd(self.s1.as_mut_ptr(), _mm_and_pd(new_s1, keep));
-            _mm_storeu_pd(self.s2.as_mut_ptr(), _mm_and_pd(new_s2, keep));
+            let (y, mut new_s1, mut new_s2) = tdf2_sse2(&self.coeffs, x, s1, s2);
+            if FLUSH {
+                let sign = _mm_set1_pd(-0.0);
+                let tiny = _mm_set1_pd(crate::denormal::FLUSH_THRESHOLD as f64);
+                let keep = _mm_or_pd(
+                    _mm_cmpge_pd(_mm_andnot_pd(sign, new_s1), tiny),
+                    _mm_cmpge_pd(_mm_andnot_pd(sign, new_s2), tiny),
+                );
+                new_s1 = _mm_and_pd(new_s1, keep);
+                new_s2 = _mm_and_pd(new_s2, keep);
+            }
+            _mm_storeu_pd(self.s1.as_mut_ptr(), new_s1);
+            _mm_storeu_pd(self.s2.as_mut_ptr(), new_s2);
             let mut out = [0.0; 2];
             _mm_storeu_pd(out.as_mut_ptr(), y);
             out
@@ -591,6 +638,51 @@ mod tests {
         }
     }
 
+    /// Unflushed with a flush every 64 samples, the stereo section gives the flushed one's
+    /// output bit for bit while its state is above the threshold, and still decays to exact
+    /// zero in silence (the scalar `Biquad` likewise).
+    #[test]
+    fn unflushed_sections_with_a_flush_per_block_match_and_fall_silent() {
+        let coeffs = Coeffs::lowpass(48_000.0, 40.0, 0.5412);
+        let mut flushed = StereoBiquad::default();
+        flushed.set_coeffs(coeffs);
+        let mut blockwise = flushed;
+        let mut scalar = Biquad::new(coeffs);
+        let mut decayed_at = None;
+        for n in 0..400_000 {
+            let x = if n < 1000 {
+                [((n * 7919) % 13) as f64 - 6.0, 0.25]
+            } else {
+                [0.0, 0.0]
+            };
+            // Channels whose flushed state is still live must agree bit for bit.
+            let live = [0, 1].map(|c| flushed.s1[c] != 0.0 || flushed.s2[c] != 0.0);
+            let want = flushed.process(x);
+            let got = Section::process_unflushed(&mut blockwise, x);
+            let got_scalar = Section::process_unflushed(&mut scalar, x[0]);
+            if n % 64 == 63 {
+                Section::flush(&mut blockwise);
+                Section::flush(&mut scalar);
+            }
+            for c in 0..2 {
+                if live[c] || n < 1000 {
+                    assert_eq!(got[c].to_bits(), want[c].to_bits(), "{n} {c}");
+                }
+            }
+            if live[0] || n < 1000 {
+                assert_eq!(got_scalar.to_bits(), want[0].to_bits(), "{n}");
+            }
+            if live == [false, false] && n >= 1000 && decayed_at.is_none() {
+                decayed_at = Some(n);
+            }
+        }
+        let decayed_at = decayed_at.expect("the flushed section decays");
+        assert!(decayed_at < 390_000, "{decayed_at}");
+        assert_eq!(blockwise.s1, [0.0; 2], "decays to exact zero");
+        assert_eq!(blockwise.s2, [0.0; 2]);
+        assert_eq!(scalar.state(), [0.0; 2]);
+    }
+
     /// Runs an impulse through `process` and returns the response at `hz` by a direct DFT.
     fn measured(mut process: impl FnMut(f64) -> f64, sample_rate: f64, hz: f64) -> Complex {
         let len = 1 << 16;
@@ -689,12 +781,16 @@ mod tests {
         ];
         let mut crossover = crate::crossover::Crossover::new(fs, [120.0, 1_000.0, 6_000.0]);
         let mut noise = crate::noise::WhiteNoise::new(9);
-        for _ in 0..20_000 {
+        // The crossover is flushed once per 64-sample block, as its owners do.
+        for n in 0..20_000 {
             let x = noise.next_f64();
             filters.iter_mut().for_each(|f| {
                 f.process(x);
             });
             crossover.process([x, -x]);
+            if n % 64 == 63 {
+                crossover.flush();
+            }
         }
         let mut last_nonzero = 0;
         for n in 0..6 * 48_000 {
@@ -702,6 +798,9 @@ mod tests {
             let bands = crossover.process([0.0; 2]).into_iter().flatten();
             if outputs.chain(bands).any(|y| y != 0.0) {
                 last_nonzero = n;
+            }
+            if n % 64 == 63 {
+                crossover.flush();
             }
         }
         // The slowest pole (the Q 2.56 section of the 20 Hz 8th-order cut: τ = 2Q/ω = 41 ms) needs

@@ -82,7 +82,8 @@ impl SplitDesign {
 }
 
 /// The state of one split point: each Butterworth section twice per side. One channel
-/// ([`Biquad`], the default) or two in lockstep ([`StereoBiquad`]).
+/// ([`Biquad`], the default) or two in lockstep ([`StereoBiquad`]). Its sections run unflushed:
+/// the owner calls [`Split::flush`] once per block.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Split<S: Section = Biquad> {
     low: [[S; 2]; MAX_SECTIONS],
@@ -113,13 +114,19 @@ impl<S: Section> Split<S> {
         self.high.iter_mut().flatten().for_each(S::reset);
     }
 
+    /// Flushes tiny state: call at least once per few thousand samples ([`Section::flush`]).
+    pub fn flush(&mut self) {
+        self.low.iter_mut().flatten().for_each(S::flush);
+        self.high.iter_mut().flatten().for_each(S::flush);
+    }
+
     /// The high side only (the low-pass sections are not run).
     #[inline]
     pub fn process_high(&mut self, x: S::Sample) -> S::Sample {
         let mut high = x;
         for k in 0..self.sections {
             for twice in 0..2 {
-                high = self.high[k][twice].process(high);
+                high = self.high[k][twice].process_unflushed(high);
             }
         }
         high
@@ -143,15 +150,15 @@ impl<S: Section> Split<S> {
         let mut high = x;
         for k in 0..SECTIONS {
             for twice in 0..2 {
-                low = self.low[k][twice].process(low);
-                high = self.high[k][twice].process(high);
+                low = self.low[k][twice].process_unflushed(low);
+                high = self.high[k][twice].process_unflushed(high);
             }
         }
         (low, high)
     }
 }
 
-/// The allpass of one split point (one channel, or two in lockstep).
+/// The allpass of one split point (one channel, or two in lockstep); unflushed like [`Split`].
 #[derive(Clone, Copy, Debug, Default)]
 pub struct SplitAllpass<S: Section = Biquad> {
     sections: [S; MAX_SECTIONS],
@@ -176,11 +183,16 @@ impl<S: Section> SplitAllpass<S> {
         self.sections.iter_mut().for_each(S::reset);
     }
 
+    /// Flushes tiny state: call at least once per few thousand samples ([`Section::flush`]).
+    pub fn flush(&mut self) {
+        self.sections.iter_mut().for_each(S::flush);
+    }
+
     #[inline]
     pub fn process(&mut self, x: S::Sample) -> S::Sample {
         self.sections[..self.used]
             .iter_mut()
-            .fold(x, |y, s| s.process(y))
+            .fold(x, |y, s| s.process_unflushed(y))
     }
 }
 
@@ -199,7 +211,8 @@ struct Tree {
 
 /// A 2–4 band Linkwitz-Riley (24 dB/oct) crossover for two channels. All split points are
 /// always computed, so changing how many bands a user wants never changes the phase or clicks:
-/// merged bands are simply added back together.
+/// merged bands are simply added back together. Its sections run unflushed: the owner calls
+/// [`Crossover::flush`] once per block.
 #[derive(Clone, Debug)]
 pub struct Crossover {
     sample_rate: f64,
@@ -269,6 +282,17 @@ impl Crossover {
             .iter_mut()
             .flatten()
             .for_each(SplitAllpass::reset);
+    }
+
+    /// Flushes tiny filter state; [`Crossover::process`] leaves that to this, which must run at
+    /// least once per few thousand samples (once per processing block).
+    pub fn flush(&mut self) {
+        let tree = &mut self.tree;
+        tree.splits.iter_mut().for_each(Split::flush);
+        tree.allpass
+            .iter_mut()
+            .flatten()
+            .for_each(SplitAllpass::flush);
     }
 
     /// Splits one sample of both channels into the four bands (`[band][channel]`).

@@ -1312,10 +1312,14 @@ impl Band {
     fn filter_block(&mut self, x0: &mut [f64], x1: &mut [f64]) {
         let route = self.target.route;
         if self.steps_left == 0 && self.fade_left == 0 {
+            // Unflushed within the stretch (at most UPDATE_INTERVAL samples), flushed after it.
             let sections = &mut self.sections[..self.count];
             route_block(route, x0, x1, |pair| {
-                sections.iter_mut().fold(pair, |v, s| s.process(v))
+                sections
+                    .iter_mut()
+                    .fold(pair, |v, s| s.process_unflushed(v))
             });
+            sections.iter_mut().for_each(StereoBiquad::flush);
         } else {
             route_block(route, x0, x1, |pair| self.filter(pair));
         }

@@ -337,6 +337,9 @@ impl Imager {
                 left[n] = l;
                 right[n] = r;
             }
+            self.crossover.flush();
+            self.bass_split.flush();
+            self.bass_allpass.flush();
             start = end;
         }
     }

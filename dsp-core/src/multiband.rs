@@ -576,6 +576,7 @@ impl MultibandDynamics {
                         split_bands[merged_from..].iter().map(|p| p[c]).sum();
                 }
             }
+            self.crossover.flush();
             // Samples where `split` is 0 keep stale values: their weight skips them.
             for (b, band) in bands.iter().enumerate().take(s.bands) {
                 self.bands[b].process_block(
