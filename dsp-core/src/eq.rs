@@ -1382,19 +1382,22 @@ fn route_block(
     x1: &mut [f64],
     mut filter: impl FnMut([f64; 2]) -> [f64; 2],
 ) {
-    for (a, b) in x0.iter_mut().zip(x1.iter_mut()) {
-        let pair = match route {
-            Route::Mid | Route::Side => [0.5 * (*a + *b), 0.5 * (*a - *b)],
-            _ => [*a, *b],
-        };
-        let y = filter(pair);
-        match route {
-            Route::Stereo => (*a, *b) = (y[0], y[1]),
-            Route::Left => *a = y[0],
-            Route::Right => *b = y[1],
-            Route::Mid => (*a, *b) = (y[0] + pair[1], y[0] - pair[1]),
-            Route::Side => (*a, *b) = (pair[0] + y[1], pair[0] - y[1]),
-        }
+    // The route is chosen once per stretch, not per sample.
+    let pairs = x0.iter_mut().zip(x1.iter_mut());
+    match route {
+        Route::Stereo => pairs.for_each(|(a, b)| [*a, *b] = filter([*a, *b])),
+        Route::Left => pairs.for_each(|(a, b)| *a = filter([*a, *b])[0]),
+        Route::Right => pairs.for_each(|(a, b)| *b = filter([*a, *b])[1]),
+        Route::Mid => pairs.for_each(|(a, b)| {
+            let (mid, side) = (0.5 * (*a + *b), 0.5 * (*a - *b));
+            let y = filter([mid, side])[0];
+            (*a, *b) = (y + side, y - side);
+        }),
+        Route::Side => pairs.for_each(|(a, b)| {
+            let (mid, side) = (0.5 * (*a + *b), 0.5 * (*a - *b));
+            let y = filter([mid, side])[1];
+            (*a, *b) = (mid + y, mid - y);
+        }),
     }
 }
 
