@@ -995,8 +995,6 @@ struct FlacSink {
     stream: flacenc::component::Stream,
     frame: flacenc::source::FrameBuf,
     context: flacenc::source::Context,
-    /// Interleaved samples waiting for a full block.
-    pending: Vec<i32>,
     channels: usize,
     /// Frames written, and the smallest and largest encoded frame, bytes.
     total: u64,
@@ -1059,35 +1057,22 @@ impl FlacSink {
             frame: flacenc::source::FrameBuf::with_size(channels, FLAC_BLOCK)
                 .map_err(|e| invalid(&e))?,
             context: flacenc::source::Context::new(bits, channels),
-            pending: Vec::with_capacity(FLAC_BLOCK * channels),
             channels,
             total: 0,
             frame_bytes: (usize::MAX, 0),
         })
     }
 
-    fn write(&mut self, interleaved: &[i32]) -> Result<(), String> {
-        let block = FLAC_BLOCK * self.channels;
-        let mut rest = interleaved;
-        while !rest.is_empty() {
-            let take = (block - self.pending.len()).min(rest.len());
-            self.pending.extend_from_slice(&rest[..take]);
-            rest = &rest[take..];
-            if self.pending.len() == block {
-                self.encode_pending()?;
-            }
-        }
-        Ok(())
-    }
-
-    fn encode_pending(&mut self) -> Result<(), String> {
+    /// Encodes and writes one block of interleaved samples: [`FLAC_BLOCK`] frames, fewer only
+    /// for the last.
+    fn encode(&mut self, block: &[i32]) -> Result<(), String> {
         use flacenc::source::Fill;
-        if self.pending.is_empty() {
+        if block.is_empty() {
             return Ok(());
         }
         let mut target = (&mut self.frame, &mut self.context);
         target
-            .fill_interleaved(&self.pending)
+            .fill_interleaved(block)
             .map_err(|e| format!("{e:?}"))?;
         let number = self.context.current_frame_number().unwrap_or(0);
         let encode = |config| {
@@ -1096,7 +1081,7 @@ impl FlacSink {
                 .and_then(|frame| bytes_of(&frame))
         };
         let mut bytes = encode(&self.config)?;
-        let pcm_bytes = self.pending.len() * self.bits / 8 + 64;
+        let pcm_bytes = block.len() * self.bits / 8 + 64;
         if bytes.len() > pcm_bytes {
             bytes = encode(&self.verbatim)?;
         }
@@ -1104,14 +1089,11 @@ impl FlacSink {
             self.frame_bytes.0.min(bytes.len()),
             self.frame_bytes.1.max(bytes.len()),
         );
-        self.total += (self.pending.len() / self.channels) as u64;
-        self.file.write_all(&bytes).map_err(|e| e.to_string())?;
-        self.pending.clear();
-        Ok(())
+        self.total += (block.len() / self.channels) as u64;
+        self.file.write_all(&bytes).map_err(|e| e.to_string())
     }
 
     fn finish(mut self) -> Result<(), String> {
-        self.encode_pending()?;
         let md5 = self.context.md5_digest();
         let info = self.stream.stream_info_mut();
         info.set_md5_digest(&md5);
@@ -1145,6 +1127,7 @@ struct FlacThread {
 }
 
 enum FlacMessage {
+    /// A whole block of interleaved samples (the last may be shorter).
     Samples(Vec<i32>),
     Finish,
 }
@@ -1159,7 +1142,7 @@ impl FlacThread {
         let worker = std::thread::spawn(move || {
             for message in messages {
                 match message {
-                    FlacMessage::Samples(samples) => sink.write(&samples)?,
+                    FlacMessage::Samples(block) => sink.encode(&block)?,
                     FlacMessage::Finish => return sink.finish(),
                 }
             }
