@@ -206,6 +206,12 @@ impl Envelope {
     #[inline(always)]
     fn process(&mut self, required: f32, poles: &ReleasePoles, auto_release: bool) -> f32 {
         let held = self.window_min.process(required);
+        self.release_and_ramp(held, poles, auto_release)
+    }
+
+    /// [`Envelope::process`] after the hold: the held requirement in.
+    #[inline(always)]
+    fn release_and_ramp(&mut self, held: f32, poles: &ReleasePoles, auto_release: bool) -> f32 {
         let released = if auto_release {
             self.slow = if held < self.slow {
                 held + (self.slow - held) * poles.slow_attack
@@ -218,6 +224,32 @@ impl Envelope {
         };
         self.release = released.min(held);
         self.average2.process(self.average.process(self.release))
+    }
+}
+
+/// A detection reduced to what a fully linked limiter's gain depends on: per sample the
+/// largest reading over the channels and over the limiter's hold window (made by
+/// [`Limiter::peak_hold`], read by [`Limiter::gains_held`]). It does not depend on the input
+/// gain or the ceiling (the required gain falls as the reading rises, so the window's smallest
+/// requirement is the one of its largest reading, exactly), so an offline search reduces a
+/// detection once and skips the window on every gain it tries.
+#[derive(Clone, Debug)]
+pub struct PeakHold {
+    window: SlidingMin,
+}
+
+impl PeakHold {
+    /// `held[j]` from the readings `peaks[c][j]` (one slice per channel, each at least as long).
+    pub fn process(&mut self, peaks: &[&[f32]], held: &mut [f32]) {
+        for (j, h) in held.iter_mut().enumerate() {
+            let largest = peaks.iter().fold(0.0f32, |m, p| m.max(p[j]));
+            *h = -self.window.process(-largest);
+        }
+    }
+
+    /// The hold window, in samples: after this many zero readings the held value is zero.
+    pub fn window(&self) -> usize {
+        self.window.window()
     }
 }
 
@@ -501,6 +533,67 @@ impl Limiter {
         self.process_with(channels, Some(peaks))
     }
 
+    /// What the gain of this limiter depends on in a detection made beforehand (as for
+    /// [`Limiter::process_detected`]), for [`Limiter::gains_held`].
+    pub fn peak_hold(&self) -> PeakHold {
+        let window = self.channels[0].envelope.window_min.window();
+        PeakHold {
+            window: SlidingMin::new(window, window),
+        }
+    }
+
+    /// The limiter's gain alone, from a detection reduced by [`Limiter::peak_hold`]: `gains[j]`
+    /// is the factor by which the output scales the input delayed by the latency, so
+    /// `process_detected` would give `delayed · gains` (to `f32` rounding; unity-gain listen is
+    /// left out). The audio is not read and the held peaks already carry the envelope's
+    /// window, so this costs a small fraction of a render: for an offline search that needs
+    /// only the loudness of the result, with its input's loudness weighting known.
+    ///
+    /// Only for a fully linked limiter whose settings have not changed since its reset (the
+    /// held peaks are reduced before the input gain). Use it between resets without the other
+    /// process calls (the audio delay does not move). `input_peak` in the stats stays 0.
+    pub fn gains_held(&mut self, held: &[f32], gains: &mut [f32]) -> LimiterStats {
+        assert!(
+            self.settings.stereo_link >= 1.0 || self.channels.len() == 1,
+            "held peaks serve a fully linked limiter"
+        );
+        assert!(
+            self.drive.is_settled(),
+            "held peaks need a steady input gain"
+        );
+        let mut stats = LimiterStats::default();
+        let len = held.len().min(gains.len());
+        let drive = self.drive.target();
+        let (poles, auto_release) = (self.poles, self.settings.auto_release);
+        let mut sub_start = 0;
+        while sub_start < len {
+            let n = (len - sub_start).min(SUB_BLOCK);
+            let mut ceilings = [0.0f32; SUB_BLOCK];
+            let mut trims = [0.0f32; SUB_BLOCK];
+            let mut actives = [0.0f32; SUB_BLOCK];
+            self.ceiling.fill(&mut ceilings[..n]);
+            self.trim.fill(&mut trims[..n]);
+            self.active_mix.fill(&mut actives[..n]);
+            let applied: [f32; SUB_BLOCK] = std::array::from_fn(|j| drive * ceilings[j]);
+            let mut scales = [0.0f32; SUB_BLOCK];
+            self.scale_delay
+                .process_into(&applied[..n], &mut scales[..n]);
+            let mut required = [1.0f32; SUB_BLOCK];
+            let driven: [f32; SUB_BLOCK] =
+                std::array::from_fn(|j| held.get(sub_start + j).map_or(0.0, |&h| h * drive));
+            self.require(&driven[..n], &mut required, &mut stats);
+            let envelope = &mut self.channels[0].envelope;
+            let out = &mut gains[sub_start..sub_start + n];
+            for (j, gain) in out.iter_mut().enumerate() {
+                let g = envelope.release_and_ramp(required[j], &poles, auto_release);
+                stats.min_gain = stats.min_gain.min(g);
+                *gain = 1.0 + actives[j] * (scales[j] * g * trims[j] - 1.0);
+            }
+            sub_start += n;
+        }
+        stats
+    }
+
     // The sample index addresses the caller's channel slices and the per-channel state together.
     #[allow(clippy::needless_range_loop)]
     fn process_with(
@@ -524,27 +617,13 @@ impl Limiter {
                 .iter()
                 .fold(len, |len, p| len.min(p.len()));
         }
-        let link = self.settings.stereo_link;
-        let auto_release = self.settings.auto_release;
-        let detection_limit = self.detection_limit;
         let listen_active = self.settings.listen || !self.listen_mix.is_settled();
         if listen_active && !self.listen_running {
             // Start measuring afresh; until then the prior (undo input gain and trim) is used.
             self.restart_listen();
         }
         self.listen_running = listen_active;
-
-        // Fully linked channels share one envelope: compute it once. When linking is relaxed, the
-        // other channels continue from the shared envelope's state.
-        let linked = link >= 1.0 || num_channels == 1;
-        if !linked && self.was_linked {
-            let (first, rest) = self.channels.split_at_mut(1);
-            for channel in rest {
-                channel.envelope.copy_from(&first[0].envelope);
-            }
-        }
-        self.was_linked = linked;
-        let poles = self.poles;
+        let linked = self.update_linking(num_channels);
 
         // Work a sub-block at a time, one stage after another: smoothed values, then per channel
         // sanitising, delay and detection, then the shared envelope, then the output. Each sample
@@ -610,47 +689,10 @@ impl Limiter {
                         .detector
                         .process_block(&driven[..n], &mut peaks[..n]),
                 }
-                for j in 0..n {
-                    let peak = peaks[j];
-                    if peak > stats.input_peak_over_ceiling {
-                        stats.input_peak_over_ceiling = peak;
-                    }
-                    if peak > detection_limit {
-                        required[c][j] = detection_limit / peak;
-                    }
-                }
+                self.require(&peaks[..n], &mut required[c], &mut stats);
             }
 
-            // Envelope: one shared when fully linked. Linking mixes each requirement with the
-            // smallest, which keeps it ≤ each channel's own requirement.
-            let mut gains = [[1.0f32; SUB_BLOCK]; MAX_CHANNELS];
-            for j in 0..n {
-                let mut smallest = 1.0f32;
-                for req in &required[..num_channels] {
-                    if req[j] < smallest {
-                        smallest = req[j];
-                    }
-                }
-                if linked {
-                    gains[0][j] = self.channels[0]
-                        .envelope
-                        .process(smallest, &poles, auto_release);
-                } else {
-                    for c in 0..num_channels {
-                        let linked_required = required[c][j] + link * (smallest - required[c][j]);
-                        gains[c][j] = self.channels[c].envelope.process(
-                            linked_required,
-                            &poles,
-                            auto_release,
-                        );
-                    }
-                }
-            }
-            if linked {
-                for c in 1..num_channels {
-                    gains[c] = gains[0];
-                }
-            }
+            let gains = self.envelope_block(&required, n, num_channels, linked);
 
             // Output.
             for c in 0..num_channels {
@@ -694,6 +736,78 @@ impl Limiter {
             self.update_listen_gain();
         }
         stats
+    }
+
+    /// Whether the channels run as one envelope now (fully linked); when linking has just been
+    /// relaxed, the other channels continue from the shared envelope's state.
+    fn update_linking(&mut self, num_channels: usize) -> bool {
+        let linked = self.settings.stereo_link >= 1.0 || num_channels == 1;
+        if !linked && self.was_linked {
+            let (first, rest) = self.channels.split_at_mut(1);
+            for channel in rest {
+                channel.envelope.copy_from(&first[0].envelope);
+            }
+        }
+        self.was_linked = linked;
+        linked
+    }
+
+    /// The gain each driven detector reading requires (1 where it is under the limit).
+    fn require(&self, peaks: &[f32], required: &mut [f32; SUB_BLOCK], stats: &mut LimiterStats) {
+        let detection_limit = self.detection_limit;
+        for (&peak, required) in peaks.iter().zip(required.iter_mut()) {
+            if peak > stats.input_peak_over_ceiling {
+                stats.input_peak_over_ceiling = peak;
+            }
+            if peak > detection_limit {
+                *required = detection_limit / peak;
+            }
+        }
+    }
+
+    /// The envelope over a sub-block: each channel's required gains in, the gains for its
+    /// delayed audio out. One envelope is shared when fully linked; otherwise linking mixes
+    /// each requirement with the smallest, which keeps it ≤ each channel's own requirement.
+    fn envelope_block(
+        &mut self,
+        required: &[[f32; SUB_BLOCK]; MAX_CHANNELS],
+        n: usize,
+        num_channels: usize,
+        linked: bool,
+    ) -> [[f32; SUB_BLOCK]; MAX_CHANNELS] {
+        let (poles, auto_release, link) = (
+            self.poles,
+            self.settings.auto_release,
+            self.settings.stereo_link,
+        );
+        let mut gains = [[1.0f32; SUB_BLOCK]; MAX_CHANNELS];
+        for j in 0..n {
+            let mut smallest = 1.0f32;
+            for req in &required[..num_channels] {
+                if req[j] < smallest {
+                    smallest = req[j];
+                }
+            }
+            if linked {
+                gains[0][j] = self.channels[0]
+                    .envelope
+                    .process(smallest, &poles, auto_release);
+            } else {
+                for c in 0..num_channels {
+                    let linked_required = required[c][j] + link * (smallest - required[c][j]);
+                    gains[c][j] =
+                        self.channels[c]
+                            .envelope
+                            .process(linked_required, &poles, auto_release);
+                }
+            }
+        }
+        if linked {
+            for c in 1..num_channels {
+                gains[c] = gains[0];
+            }
+        }
+        gains
     }
 
     /// Retargets the listen gain from the loudness estimates (once per block).

@@ -358,6 +358,35 @@ impl LoudnessMeter {
     /// Meters one block of planar audio (one slice per channel, equal lengths). A block with any
     /// non-finite sample is skipped and counted.
     pub fn process(&mut self, channels: &[&[f32]]) {
+        self.process_impl::<false>(channels, &mut []);
+    }
+
+    /// [`LoudnessMeter::process`], also keeping what each sample adds to the loudness:
+    /// `contributions[j]` is the sum over the channels of the K-weighted sample `j` squared times
+    /// the channel's weight (0 in a skipped block). [`LoudnessMeter::process_weighted`] meters
+    /// such values, scaled as a later stage would scale the audio, without filtering again.
+    pub fn process_keeping(&mut self, channels: &[&[f32]], contributions: &mut [f32]) {
+        contributions.fill(0.0);
+        self.process_impl::<true>(channels, contributions);
+    }
+
+    /// Meters per-sample loudness contributions as [`LoudnessMeter::process_keeping`] keeps them:
+    /// momentary, short-term, integrated and range as
+    /// for the audio they came from (true and sample peaks are not measured).
+    pub fn process_weighted(&mut self, energies: &[f32]) {
+        let mut start = 0;
+        while start < energies.len() {
+            let end = (start + self.boundaries[self.subblock] - self.position).min(energies.len());
+            self.energy += energies[start..end].iter().map(|&e| e as f64).sum::<f64>();
+            self.position += end - start;
+            start = end;
+            if self.position == self.boundaries[self.subblock] {
+                self.finish_subblock();
+            }
+        }
+    }
+
+    fn process_impl<const KEEP: bool>(&mut self, channels: &[&[f32]], kept: &mut [f32]) {
         let used = &channels[..channels.len().min(self.channels)];
         if used.len() < self.channels || used.iter().any(|c| c.iter().any(|x| !x.is_finite())) {
             self.skipped_blocks += 1;
@@ -387,12 +416,20 @@ impl LoudnessMeter {
                 };
                 let (wl, wr) = (self.weights[0], self.weights[1]);
                 let energy = &mut self.energy;
+                let mut k = start;
                 KWeighting::process_pair_unflushed(
                     fl,
                     fr,
                     &left[start..end],
                     &right[start..end],
-                    |yl, yr| *energy += wl * yl * yl + wr * yr * yr,
+                    |yl, yr| {
+                        let sum = wl * yl * yl + wr * yr * yr;
+                        *energy += sum;
+                        if KEEP {
+                            kept[k] = sum as f32;
+                            k += 1;
+                        }
+                    },
                 );
             } else {
                 for (c, channel) in used.iter().enumerate() {
@@ -401,10 +438,14 @@ impl LoudnessMeter {
                         continue;
                     }
                     let filter = &mut self.filters[c];
+                    let mut kept = KEEP.then(|| kept[start..end].iter_mut());
                     let sum: f64 = channel[start..end]
                         .iter()
                         .map(|&x| {
                             let y = filter.process_unflushed(x as f64);
+                            if let Some(k) = kept.as_mut().and_then(|k| k.next()) {
+                                *k += (weight * (y * y)) as f32;
+                            }
                             y * y
                         })
                         .sum();

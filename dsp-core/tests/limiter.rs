@@ -23,6 +23,17 @@ fn run(limiter: &mut Limiter, input: &[Vec<f32>], block: usize) -> Vec<Vec<f32>>
     output
 }
 
+/// What the limiter's own detector reads from each channel (before its input gain).
+fn detect(limiter: &Limiter, input: &[Vec<f32>]) -> Vec<Vec<f32>> {
+    input
+        .iter()
+        .map(|channel| {
+            let mut detector = limiter.detector();
+            channel.iter().map(|&x| detector.process(x)).collect()
+        })
+        .collect()
+}
+
 fn settings(input_gain_db: f32, ceiling_db: f32, oversampling: Oversampling) -> LimiterSettings {
     LimiterSettings {
         input_gain_db,
@@ -562,13 +573,7 @@ fn detection_done_beforehand_matches() {
             let mut own = Limiter::new(fs as f32, 2, s);
             let reference = run(&mut own, &input, 512);
             let mut limiter = Limiter::new(fs as f32, 2, s);
-            let peaks: Vec<Vec<f32>> = input
-                .iter()
-                .map(|channel| {
-                    let mut detector = limiter.detector();
-                    channel.iter().map(|&x| detector.process(x)).collect()
-                })
-                .collect();
+            let peaks = detect(&limiter, &input);
             for block in [1, 100, 4096] {
                 limiter.reset();
                 let mut output = input.clone();
@@ -589,6 +594,61 @@ fn detection_done_beforehand_matches() {
                     assert!(
                         (got - want).abs() <= 5e-5 * want.abs().max(0.01),
                         "{oversampling:?} link {link} block {block}: {got} vs {want}"
+                    );
+                }
+            }
+        }
+    }
+}
+
+/// The gain alone (`peak_hold` then `gains_held`, no audio) is what the limiter applies: the
+/// full render's output is the input delayed by the latency times those gains, to `f32`
+/// rounding, in any block size, with the same deepest reduction; sample peak and true peak.
+#[test]
+fn gains_from_held_peaks_are_the_gains_the_render_applies() {
+    let fs = 48_000.0;
+    let len = 30_000;
+    let input = vec![clipped_drums(fs, len, 4), pink_noise(len, 0.7, 5)];
+    for oversampling in [Oversampling::Off, Oversampling::X8] {
+        let mut limiter = Limiter::new(fs as f32, 2, settings(14.0, -1.0, oversampling));
+        let latency = limiter.latency() as usize;
+        let peaks = detect(&limiter, &input);
+        let mut rendered = input.clone();
+        let (left, right) = rendered.split_at_mut(1);
+        let rendered_stats = limiter.process_detected(
+            &mut [&mut left[0][..], &mut right[0][..]],
+            &[&peaks[0], &peaks[1]],
+        );
+        for block in [1, 100, 4096] {
+            limiter.reset();
+            let mut hold = limiter.peak_hold();
+            let mut held = vec![0.0f32; len];
+            let mut gains = vec![0.0f32; len];
+            let mut min_gain = 1.0f32;
+            let mut start = 0;
+            while start < len {
+                let end = (start + block).min(len);
+                hold.process(
+                    &[&peaks[0][start..end], &peaks[1][start..end]],
+                    &mut held[start..end],
+                );
+                let stats = limiter.gains_held(&held[start..end], &mut gains[start..end]);
+                assert_eq!(stats.input_peak, 0.0);
+                min_gain = min_gain.min(stats.min_gain);
+                start = end;
+            }
+            assert_eq!(
+                min_gain, rendered_stats.min_gain,
+                "{oversampling:?} block {block}"
+            );
+            assert!(min_gain < 0.3, "{oversampling:?}: limits hard ({min_gain})");
+            for c in 0..2 {
+                for j in latency..len {
+                    let want = rendered[c][j];
+                    let got = input[c][j - latency] * gains[j];
+                    assert!(
+                        (got - want).abs() <= 1e-6 * want.abs().max(1e-3),
+                        "{oversampling:?} block {block} channel {c} sample {j}: {got} vs {want}"
                     );
                 }
             }
