@@ -20,7 +20,7 @@ use crate::chain::{ChainConfig, PreChain};
 use crate::engine::{self, Fades, FileStream, Measurement, Processed, Resampled, Stream, Sum};
 use crate::master::{self, Finish, Prepared};
 use crate::progress::{Progress, Ticker};
-use crate::target::{self, Target};
+use crate::target::{self, Evaluation, Target};
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -571,15 +571,26 @@ pub fn run(manifest_path: &Path, output: Option<PathBuf>, force: bool, quiet: bo
             let gain = if idle {
                 unlimited_gain
             } else {
-                let within = target::TOLERANCE;
-                let found =
-                    target::find_gain(unlimited.integrated(), target.lufs, within, |gain| {
+                let can_estimate = work.iter().all(|(p, _)| p.cache.keeps_contributions());
+                let found = target::find_gain_estimating(
+                    unlimited.integrated(),
+                    target.lufs,
+                    target::TOLERANCE,
+                    can_estimate,
+                    |gain, evaluation| {
                         let meters: Vec<LoudnessMeter> = work
                             .par_iter_mut()
                             .zip(&finishes)
-                            .map(|((prepared, ticker), finish)| {
-                                ticker.stage(&format!("search {gain:+.1} dB"));
-                                finish.measure(prepared, gain)
+                            .map(|((prepared, ticker), finish)| match evaluation {
+                                Evaluation::Estimate => {
+                                    ticker.stage(&format!("estimate {gain:+.1} dB"));
+                                    let meter = finish.estimate(prepared, gain)?;
+                                    Ok(meter.expect("every cache keeps contributions"))
+                                }
+                                Evaluation::Measure => {
+                                    ticker.stage(&format!("search {gain:+.1} dB"));
+                                    finish.measure(prepared, gain)
+                                }
                             })
                             .collect::<Result<_>>()?;
                         let mut album = LoudnessMeter::new(rate, 2).map_err(anyhow::Error::msg)?;
@@ -587,8 +598,9 @@ pub fn run(manifest_path: &Path, output: Option<PathBuf>, force: bool, quiet: bo
                             album.merge_programme(meter).map_err(anyhow::Error::msg)?;
                         }
                         Ok(album.integrated())
-                    })
-                    .with_context(|| format!("{origin}: album loudness"))?;
+                    },
+                )
+                .with_context(|| format!("{origin}: album loudness"))?;
                 found.gain_db
             };
             vec![gain; tracks.len()]

@@ -12,7 +12,7 @@ use crate::audio::{check_output, Output, OutputBits, Writer};
 use crate::chain::{self, ChainConfig, PreChain};
 use crate::engine::{self, Cache, Fades, FileStream, Measurement, Resampled, Stream};
 use crate::progress::{Progress, Ticker};
-use crate::target::{self, Target};
+use crate::target::{self, Evaluation, Target};
 
 /// The pre-limiter signal of one programme, cached, with its loudness.
 pub struct Prepared {
@@ -43,20 +43,30 @@ pub fn prepare(
     let rate = source.rate();
     let mut pre_chain = PreChain::new(config, rate as f32)?;
     // The limiter's detection is made here, once, for every gain the search will try.
-    let detector = chain::limiter(config, 0.0, rate as f32)?.map(|l| l.detector());
-    let mut cache = Cache::new(dir, rate, detector)?;
+    let limiter = chain::limiter(config, 0.0, rate as f32)?;
+    let mut cache = Cache::new(dir, rate, limiter.as_ref())?;
     let mut pre = LoudnessMeter::new(rate, channels).map_err(anyhow::Error::msg)?;
     // Its true peak decides only a chain without a limiter (see `gain_for`).
     pre.set_peaks(config.limiter.is_none());
     let latency = pre_chain.latency() as usize;
+    let mut kept = vec![0.0; engine::BLOCK];
     engine::run_aligned(
         source,
         latency,
         &mut |l, r| pre_chain.process(l, r),
         &mut |l, r| {
-            meter_as_output(&mut pre, channels, l, r);
             ticker.advance(l.len());
-            cache.push(l, r)
+            if !cache.keeps_contributions() {
+                meter_as_output(&mut pre, channels, l, r);
+                return cache.push(l, r, None);
+            }
+            let kept = &mut kept[..l.len()];
+            if channels == 1 {
+                pre.process_keeping(&[l], kept);
+            } else {
+                pre.process_keeping(&[l, r], kept);
+            }
+            cache.push(l, r, Some(kept))
         },
     )?;
     cache.finish()?;
@@ -123,6 +133,29 @@ impl Finish<'_> {
             Ok(())
         })?;
         Ok(meter)
+    }
+
+    /// The loudness after limiter and fades at `gain_db`, estimated without rendering
+    /// ([`engine::estimate`]); `None` when the cache cannot estimate (no limiter).
+    pub fn estimate(&self, prepared: &mut Prepared, gain_db: f64) -> Result<Option<LoudnessMeter>> {
+        let rate = prepared.cache.rate();
+        let Some(mut limiter) = chain::limiter(self.config, self.ceiling as f32, rate as f32)?
+        else {
+            return Ok(None);
+        };
+        let mut meter = LoudnessMeter::new(rate, prepared.channels).map_err(anyhow::Error::msg)?;
+        let fades = Fades {
+            total: prepared.cache.frames(),
+            ..self.fades
+        };
+        let estimated = engine::estimate(
+            &mut prepared.cache,
+            gain_db,
+            &mut limiter,
+            fades,
+            &mut meter,
+        )?;
+        Ok(estimated.then_some(meter))
     }
 
     /// Renders at `gain_db`, dithers for `dither`, writes to `writer` (one or two channels: a
@@ -284,7 +317,10 @@ pub fn write_verified(
 /// Length of one gating block of integrated loudness (BS.1770), s.
 const GATING_BLOCK_SECONDS: f64 = 0.4;
 
-/// The gain that meets `target` (or 0 dB without one); `within` as in [`target::find_gain`].
+/// The gain that meets `target` (or 0 dB without one); `within` as in
+/// [`target::find_gain_estimating`]: above [`target::TOLERANCE`] the caller renders and
+/// measures the answer, which may then be an estimate's ([`Finish::estimate`]) that no render
+/// has checked.
 pub fn gain_for(
     target: Option<Target>,
     finish: &Finish<'_>,
@@ -348,11 +384,26 @@ pub fn gain_for(
     if finish.needs_no_render(prepared, unlimited_gain)? {
         return Ok(unchanged(unlimited_gain));
     }
-    // Every pass renders the limiter from the detection made once in `prepare`.
-    target::find_gain(unlimited, target.lufs, within, |gain| {
-        ticker.stage(&format!("search {gain:+.1} dB"));
-        Ok(finish.measure(prepared, gain)?.integrated())
-    })
+    // Estimates (a fraction of a render each, see `engine::estimate`) find the gain; renders
+    // check it. Every render runs the limiter from the detection made once in `prepare`.
+    let can_estimate = prepared.cache.keeps_contributions();
+    target::find_gain_estimating(
+        unlimited,
+        target.lufs,
+        within,
+        can_estimate,
+        |gain, evaluation| match evaluation {
+            Evaluation::Estimate => {
+                ticker.stage(&format!("estimate {gain:+.1} dB"));
+                let meter = finish.estimate(prepared, gain)?;
+                Ok(meter.expect("the cache keeps contributions").integrated())
+            }
+            Evaluation::Measure => {
+                ticker.stage(&format!("search {gain:+.1} dB"));
+                Ok(finish.measure(prepared, gain)?.integrated())
+            }
+        },
+    )
 }
 
 /// Bit depth when none is asked for: 16-bit sources stay 16-bit, everything else becomes 24.
