@@ -584,7 +584,19 @@ pub fn limiter(config: &ChainConfig, ceiling_db: f32, sample_rate: f32) -> Resul
     let Some(l) = &config.limiter else {
         return Ok(None);
     };
-    let settings = limiter_settings(l, ceiling_db)?;
+    // The search and the true-peak verification aim the limiter a little under the ceiling
+    // asked for, which may be the lowest the limiter takes: the rest becomes its output trim, a
+    // gain after the limiting that lowers every peak with it.
+    let lowest = dsp_core::limiter::range::CEILING_DB.0;
+    let (ceiling_db, trim_db) = if ceiling_db < lowest {
+        (lowest, ceiling_db - lowest)
+    } else {
+        (ceiling_db, 0.0)
+    };
+    let settings = LimiterSettings {
+        output_trim_db: trim_db,
+        ..limiter_settings(l, ceiling_db)?
+    };
     Ok(Some(Limiter::new(sample_rate, 2, settings)))
 }
 

@@ -118,6 +118,10 @@ impl Finish<'_> {
         ) else {
             return Ok(false);
         };
+        if limiter.settings().output_trim_db != 0.0 {
+            // Trimmed after the limiting: never the unlimited loudness.
+            return Ok(false);
+        }
         let gain = 10f64.powf(gain_db / 20.0) as f32;
         Ok(peak * gain <= limiter.threshold() * MARGIN)
     }
@@ -221,6 +225,9 @@ pub const PEAK_SAFETY_DB: f64 = 0.1;
 /// gain instead of rendering it first, LU: one secant step from there lands within a few
 /// hundredths, and the write is measured anyway.
 const PREDICT_WITHIN: f64 = 0.3;
+/// How far under the asked ceiling the limiter may be aimed before the verification gives up,
+/// dB.
+const GIVE_UP_BELOW_DB: f64 = 6.0;
 /// Tries at a lowered limiter ceiling before giving up.
 const CEILING_ATTEMPTS: usize = 4;
 
@@ -301,7 +308,7 @@ pub fn write_verified(
                 );
             }
             limiter_ceiling -= peak_over + 0.02;
-            if limiter_ceiling < -12.0 {
+            if limiter_ceiling < ceiling - GIVE_UP_BELOW_DB {
                 break;
             }
         }

@@ -6,17 +6,19 @@ mod common;
 use common::*;
 
 /// Lands each target within ±0.1 LU with the true peak at or under the ceiling, from a quiet
-/// and a hot source, through the default chain and the full `polish` chain.
+/// and a hot source, through the default chain and the full `polish` chain, down to the lowest
+/// ceiling (−12 dBTP, where the limiter is aimed under the lowest it takes).
 #[test]
 fn master_lands_the_target_under_the_ceiling() {
     let dir = tempfile::tempdir().unwrap();
     let rate = 44_100;
-    let cases: [(&str, f64, &str, f64, f64); 4] = [
+    let cases: [(&str, f64, &str, f64, f64); 5] = [
         // (preset, source gain, target, expected LUFS, ceiling dBTP)
         ("clean", 0.25, "spotify", -14.0, -1.0),
         ("polish", 0.25, "-9", -9.0, -1.0),
         ("glue", 0.9, "apple", -16.0, -1.0),
         ("clean", 0.05, "ebu", -23.0, -1.0),
+        ("polish", 0.9, "-20", -20.0, -12.0),
     ];
     let mut unlimited_cases = 0;
     for (n, (preset, gain, target, lufs, ceiling)) in cases.into_iter().enumerate() {
@@ -37,6 +39,8 @@ fn master_lands_the_target_under_the_ceiling() {
             preset,
             "--target",
             target,
+            "--ceiling",
+            &ceiling.to_string(),
             "--quiet",
             "--json",
         ]);
