@@ -837,7 +837,8 @@ pub fn render(
 /// The K-weighting is linear and the limiter's gain moves slowly beside it, so
 /// `K(g·x)² ≈ g²·K(x)²`: the estimate is close, not exact (it reads up to 0.035 LU louder on
 /// the test drums limited by 6 to 30 dB, 0.001 on the bench's programme), and a search that
-/// uses it has its answer measured by a render. Returns false, metering nothing, when the cache keeps no estimation.
+/// uses it has its answer measured by a render. Returns false, metering nothing, when the
+/// cache keeps no estimation.
 pub fn estimate(
     cache: &mut Cache,
     gain_db: f64,
