@@ -578,9 +578,11 @@ impl Limiter {
             let mut scales = [0.0f32; SUB_BLOCK];
             self.scale_delay
                 .process_into(&applied[..n], &mut scales[..n]);
+            let mut driven = [0.0f32; SUB_BLOCK];
+            for (d, &h) in driven.iter_mut().zip(&held[sub_start..sub_start + n]) {
+                *d = h * drive;
+            }
             let mut required = [1.0f32; SUB_BLOCK];
-            let driven: [f32; SUB_BLOCK] =
-                std::array::from_fn(|j| held.get(sub_start + j).map_or(0.0, |&h| h * drive));
             self.require(&driven[..n], &mut required, &mut stats);
             let envelope = &mut self.channels[0].envelope;
             let out = &mut gains[sub_start..sub_start + n];
@@ -623,7 +625,19 @@ impl Limiter {
             self.restart_listen();
         }
         self.listen_running = listen_active;
-        let linked = self.update_linking(num_channels);
+        // Fully linked channels share one envelope: compute it once. When linking is relaxed, the
+        // other channels continue from the shared envelope's state.
+        let link = self.settings.stereo_link;
+        let auto_release = self.settings.auto_release;
+        let linked = link >= 1.0 || num_channels == 1;
+        if !linked && self.was_linked {
+            let (first, rest) = self.channels.split_at_mut(1);
+            for channel in rest {
+                channel.envelope.copy_from(&first[0].envelope);
+            }
+        }
+        self.was_linked = linked;
+        let poles = self.poles;
 
         // Work a sub-block at a time, one stage after another: smoothed values, then per channel
         // sanitising, delay and detection, then the shared envelope, then the output. Each sample
@@ -692,7 +706,36 @@ impl Limiter {
                 self.require(&peaks[..n], &mut required[c], &mut stats);
             }
 
-            let gains = self.envelope_block(&required, n, num_channels, linked);
+            // Envelope: one shared when fully linked. Linking mixes each requirement with the
+            // smallest, which keeps it ≤ each channel's own requirement.
+            let mut gains = [[1.0f32; SUB_BLOCK]; MAX_CHANNELS];
+            for j in 0..n {
+                let mut smallest = 1.0f32;
+                for req in &required[..num_channels] {
+                    if req[j] < smallest {
+                        smallest = req[j];
+                    }
+                }
+                if linked {
+                    gains[0][j] = self.channels[0]
+                        .envelope
+                        .process(smallest, &poles, auto_release);
+                } else {
+                    for c in 0..num_channels {
+                        let linked_required = required[c][j] + link * (smallest - required[c][j]);
+                        gains[c][j] = self.channels[c].envelope.process(
+                            linked_required,
+                            &poles,
+                            auto_release,
+                        );
+                    }
+                }
+            }
+            if linked {
+                for c in 1..num_channels {
+                    gains[c] = gains[0];
+                }
+            }
 
             // Output.
             for c in 0..num_channels {
@@ -738,20 +781,6 @@ impl Limiter {
         stats
     }
 
-    /// Whether the channels run as one envelope now (fully linked); when linking has just been
-    /// relaxed, the other channels continue from the shared envelope's state.
-    fn update_linking(&mut self, num_channels: usize) -> bool {
-        let linked = self.settings.stereo_link >= 1.0 || num_channels == 1;
-        if !linked && self.was_linked {
-            let (first, rest) = self.channels.split_at_mut(1);
-            for channel in rest {
-                channel.envelope.copy_from(&first[0].envelope);
-            }
-        }
-        self.was_linked = linked;
-        linked
-    }
-
     /// The gain each driven detector reading requires (1 where it is under the limit).
     fn require(&self, peaks: &[f32], required: &mut [f32; SUB_BLOCK], stats: &mut LimiterStats) {
         let detection_limit = self.detection_limit;
@@ -763,51 +792,6 @@ impl Limiter {
                 *required = detection_limit / peak;
             }
         }
-    }
-
-    /// The envelope over a sub-block: each channel's required gains in, the gains for its
-    /// delayed audio out. One envelope is shared when fully linked; otherwise linking mixes
-    /// each requirement with the smallest, which keeps it ≤ each channel's own requirement.
-    fn envelope_block(
-        &mut self,
-        required: &[[f32; SUB_BLOCK]; MAX_CHANNELS],
-        n: usize,
-        num_channels: usize,
-        linked: bool,
-    ) -> [[f32; SUB_BLOCK]; MAX_CHANNELS] {
-        let (poles, auto_release, link) = (
-            self.poles,
-            self.settings.auto_release,
-            self.settings.stereo_link,
-        );
-        let mut gains = [[1.0f32; SUB_BLOCK]; MAX_CHANNELS];
-        for j in 0..n {
-            let mut smallest = 1.0f32;
-            for req in &required[..num_channels] {
-                if req[j] < smallest {
-                    smallest = req[j];
-                }
-            }
-            if linked {
-                gains[0][j] = self.channels[0]
-                    .envelope
-                    .process(smallest, &poles, auto_release);
-            } else {
-                for c in 0..num_channels {
-                    let linked_required = required[c][j] + link * (smallest - required[c][j]);
-                    gains[c][j] =
-                        self.channels[c]
-                            .envelope
-                            .process(linked_required, &poles, auto_release);
-                }
-            }
-        }
-        if linked {
-            for c in 1..num_channels {
-                gains[c] = gains[0];
-            }
-        }
-        gains
     }
 
     /// Retargets the listen gain from the loudness estimates (once per block).
