@@ -146,12 +146,12 @@ pub struct BallisticsSettings {
 /// Per-sample coefficients of the ballistics at one sample rate.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Ballistics {
-    attack: f64,
-    release: f64,
+    pub(crate) attack: f64,
+    pub(crate) release: f64,
     slow_attack: f64,
     slow_release: f64,
-    hold_samples: u32,
-    auto_release: bool,
+    pub(crate) hold_samples: u32,
+    pub(crate) auto_release: bool,
 }
 
 /// `exp(−1 / (τ·fs))` for a time constant in ms (0 ms: no smoothing).
@@ -181,10 +181,10 @@ impl Ballistics {
 /// smoothed reduction `y_L` (dB, ≥ 0), the slow auto-release stage and the hold counter.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Envelope {
-    mean_square: f64,
-    reduction_db: f64,
-    slow_db: f64,
-    hold_left: u32,
+    pub(crate) mean_square: f64,
+    pub(crate) reduction_db: f64,
+    pub(crate) slow_db: f64,
+    pub(crate) hold_left: u32,
 }
 
 impl Envelope {
@@ -280,7 +280,7 @@ pub fn power_db(power: f64) -> f64 {
 /// mantissa `m` in [√½, √2) by `ln m = 2·atanh(s)`, `s = (m − 1)/(m + 1)`, `|s| ≤ 0.172`, whose
 /// series stops after the `s¹¹` term (the first left out is below `2·0.172¹³/13`).
 #[inline]
-fn ln_normal(x: f64) -> f64 {
+pub(crate) fn ln_normal(x: f64) -> f64 {
     let bits = x.to_bits();
     let mut exponent = ((bits >> 52) & 0x7ff) as i64 - 1023;
     let mut m = f64::from_bits((bits & 0x000f_ffff_ffff_ffff) | 0x3ff0_0000_0000_0000);
@@ -716,24 +716,25 @@ pub(crate) fn db_to_gain_f64(db: f64) -> f64 {
     let x = (db * (std::f64::consts::LOG2_10 / 20.0)).clamp(-1000.0, 1000.0);
     let whole = crate::math::round(x);
     let t = (x - whole) * std::f64::consts::LN_2;
-    // 1/k! for k = 11 down to 0, in Horner's order.
-    const INVERSE_FACTORIALS: [f64; 12] = [
-        2.505_210_838_544_172e-8,
-        2.755_731_922_398_589e-7,
-        2.755_731_922_398_589_3e-6,
-        2.480_158_730_158_73e-5,
-        1.984_126_984_126_984e-4,
-        1.388_888_888_888_889e-3,
-        8.333_333_333_333_333e-3,
-        4.166_666_666_666_666_4e-2,
-        0.166_666_666_666_666_66,
-        0.5,
-        1.0,
-        1.0,
-    ];
     let fraction = INVERSE_FACTORIALS.iter().fold(0.0, |p, &c| p * t + c);
     fraction * f64::from_bits(((whole as i64 + 1023) as u64) << 52)
 }
+
+/// 1/k! for k = 11 down to 0, in Horner's order (the series of [`db_to_gain_f64`]).
+pub(crate) const INVERSE_FACTORIALS: [f64; 12] = [
+    2.505_210_838_544_172e-8,
+    2.755_731_922_398_589e-7,
+    2.755_731_922_398_589_3e-6,
+    2.480_158_730_158_73e-5,
+    1.984_126_984_126_984e-4,
+    1.388_888_888_888_889e-3,
+    8.333_333_333_333_333e-3,
+    4.166_666_666_666_666_4e-2,
+    0.166_666_666_666_666_66,
+    0.5,
+    1.0,
+    1.0,
+];
 
 #[cfg(test)]
 mod tests {

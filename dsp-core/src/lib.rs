@@ -25,6 +25,7 @@ pub mod eq;
 pub mod imager;
 pub mod kernels;
 pub mod kweight;
+pub(crate) mod lanes;
 pub mod limiter;
 pub mod linear_phase;
 pub mod loudness;

@@ -337,6 +337,203 @@ impl Band {
     }
 }
 
+/// The bands of the linked (stereo) multiband path computed side by side, band `b` in lane `b`
+/// of [`crate::lanes`]: each lane meets exactly the arithmetic of [`Band::process_block`], so the
+/// output is bit for bit the same. Returns false (and computes nothing) unless every band's
+/// parameters are settled and its ballistics plain (no hold, no auto release): those cases take
+/// the per-band path.
+#[cfg(target_arch = "x86_64")]
+#[allow(clippy::too_many_arguments)]
+fn process_linked_lanes(
+    bands: &mut [Band],
+    x: &[[[f64; SUB_BLOCK]; MAX_CHANNELS]; MAX_BANDS],
+    weights: &[f64],
+    detection: Detection,
+    rms_pole: f64,
+    sums: &mut Sums,
+    most: &mut [f32; MAX_BANDS],
+) -> bool {
+    let plain = |b: &Band| {
+        let e = &b.envelopes[0];
+        b.settled()
+            && b.ballistics.hold_samples == 0
+            && !b.ballistics.auto_release
+            && e.hold_left == 0
+            && e.slow_db == 0.0
+    };
+    if !crate::kernels::has_avx2_fma() || !bands.iter().all(plain) {
+        return false;
+    }
+    let mut lanes = BandLanes::default();
+    for (b, band) in bands.iter_mut().enumerate() {
+        let p = band.tick();
+        let gc = p.gc;
+        let columns = [
+            (&mut lanes.threshold_db, gc.threshold_db),
+            (&mut lanes.slope, gc.slope),
+            (&mut lanes.knee_db, gc.knee_db),
+            (&mut lanes.range_db, gc.range_db),
+            (&mut lanes.quiet_power, gc.quiet_power()),
+            (&mut lanes.makeup, p.makeup),
+            (&mut lanes.engaged, p.engaged),
+            (&mut lanes.heard, p.heard),
+            (&mut lanes.attack, band.ballistics.attack),
+            (&mut lanes.release, band.ballistics.release),
+            (&mut lanes.reduction_db, band.envelopes[0].reduction_db),
+            (&mut lanes.most, most[b] as f64),
+        ];
+        for (column, value) in columns {
+            column[b] = value;
+        }
+        for c in 0..MAX_CHANNELS {
+            lanes.mean_square[c][b] = band.envelopes[c].mean_square;
+        }
+    }
+    let rms = (detection == Detection::Rms).then_some(rms_pole);
+    // SAFETY: the CPU has AVX2 (checked above).
+    unsafe { lanes.process(x, weights, rms, bands.len(), sums) };
+    for (b, band) in bands.iter_mut().enumerate() {
+        for c in 0..MAX_CHANNELS {
+            band.envelopes[c].mean_square = lanes.mean_square[c][b];
+        }
+        band.envelopes[0].reduction_db = lanes.reduction_db[b];
+        let leader = band.envelopes[0];
+        band.envelopes[1].follow_linked(&leader);
+        most[b] = most[b].max(lanes.most[b] as f32);
+    }
+    true
+}
+
+/// Settled band parameters and detector states, one band per lane (unused lanes compute
+/// harmlessly on zeros and are never read back).
+#[cfg(target_arch = "x86_64")]
+#[derive(Default)]
+struct BandLanes {
+    threshold_db: [f64; MAX_BANDS],
+    slope: [f64; MAX_BANDS],
+    knee_db: [f64; MAX_BANDS],
+    range_db: [f64; MAX_BANDS],
+    quiet_power: [f64; MAX_BANDS],
+    makeup: [f64; MAX_BANDS],
+    engaged: [f64; MAX_BANDS],
+    heard: [f64; MAX_BANDS],
+    attack: [f64; MAX_BANDS],
+    release: [f64; MAX_BANDS],
+    mean_square: [[f64; MAX_BANDS]; MAX_CHANNELS],
+    reduction_db: [f64; MAX_BANDS],
+    /// The largest reduction × engaged so far.
+    most: [f64; MAX_BANDS],
+}
+
+#[cfg(target_arch = "x86_64")]
+impl BandLanes {
+    /// [`Band::process_block`] and [`Band::compress`] for linked stereo with settled parameters,
+    /// all bands at once; the lane sums go into `sums` band after band, as the bands would.
+    #[target_feature(enable = "avx2")]
+    fn process(
+        &mut self,
+        x: &[[[f64; SUB_BLOCK]; MAX_CHANNELS]; MAX_BANDS],
+        weights: &[f64],
+        rms_pole: Option<f64>,
+        used: usize,
+        sums: &mut Sums,
+    ) {
+        use crate::lanes::*;
+        use std::arch::x86_64::*;
+        let threshold = from_array(self.threshold_db);
+        let slope = from_array(self.slope);
+        let knee = from_array(self.knee_db);
+        let range = from_array(self.range_db);
+        let quiet = from_array(self.quiet_power);
+        let makeup = from_array(self.makeup);
+        let engaged = from_array(self.engaged);
+        let heard = from_array(self.heard);
+        let attack = from_array(self.attack);
+        let release = from_array(self.release);
+        let attack_rest = _mm256_sub_pd(splat(1.0), attack);
+        let release_rest = _mm256_sub_pd(splat(1.0), release);
+        let mut mean_square = [
+            from_array(self.mean_square[0]),
+            from_array(self.mean_square[1]),
+        ];
+        let mut reduction = from_array(self.reduction_db);
+        let mut most = from_array(self.most);
+        let zero = splat(0.0);
+        let one = splat(1.0);
+        for (i, &weight) in weights.iter().enumerate() {
+            let input: [__m256d; MAX_CHANNELS] = std::array::from_fn(|c| {
+                _mm256_set_pd(x[3][c][i], x[2][c][i], x[1][c][i], x[0][c][i])
+            });
+            // Envelope::power per channel, then the louder.
+            let power: [__m256d; MAX_CHANNELS] = std::array::from_fn(|c| {
+                let squared = _mm256_mul_pd(input[c], input[c]);
+                match rms_pole {
+                    None => squared,
+                    Some(pole) => {
+                        let ms = _mm256_add_pd(
+                            _mm256_mul_pd(splat(pole), mean_square[c]),
+                            _mm256_mul_pd(_mm256_mul_pd(splat(1.0 - pole), input[c]), input[c]),
+                        );
+                        mean_square[c] = select(lt(ms, splat(1e-30)), zero, ms);
+                        mean_square[c]
+                    }
+                }
+            });
+            let power = _mm256_max_pd(power[1], power[0]);
+            // GainComputer::reduction_db of the level, zero below the quiet power.
+            let level = power_db(power);
+            let over = _mm256_sub_pd(level, threshold);
+            let twice_over = _mm256_mul_pd(splat(2.0), over);
+            let below = lt(twice_over, neg(knee));
+            let in_knee = _mm256_and_pd(
+                le(_mm256_mul_pd(splat(2.0), abs(over)), knee),
+                _mm256_cmp_pd::<_CMP_GT_OQ>(knee, zero),
+            );
+            let k = _mm256_add_pd(over, _mm256_mul_pd(splat(0.5), knee));
+            let knee_out = _mm256_add_pd(
+                level,
+                _mm256_div_pd(
+                    _mm256_mul_pd(_mm256_mul_pd(_mm256_sub_pd(slope, one), k), k),
+                    _mm256_mul_pd(splat(2.0), knee),
+                ),
+            );
+            let above_out = _mm256_add_pd(threshold, _mm256_mul_pd(over, slope));
+            let out_db = select(below, level, select(in_knee, knee_out, above_out));
+            let target = clamp(_mm256_sub_pd(level, out_db), zero, range);
+            let target = select(lt(power, quiet), zero, target);
+            // Envelope::follow without hold or auto release.
+            let y = reduction;
+            let attacking =
+                _mm256_add_pd(_mm256_mul_pd(attack, y), _mm256_mul_pd(attack_rest, target));
+            let releasing = _mm256_add_pd(
+                _mm256_mul_pd(release, y),
+                _mm256_mul_pd(release_rest, target),
+            );
+            let next = select(ge(target, y), attacking, releasing);
+            reduction = select(lt(next, splat(1e-12)), zero, next);
+            // The gain and the band's output.
+            let gain = select(eq(reduction, zero), one, db_to_gain(neg(reduction)));
+            let gain = _mm256_mul_pd(gain, makeup);
+            let amount = _mm256_add_pd(one, _mm256_mul_pd(engaged, _mm256_sub_pd(gain, one)));
+            most = _mm256_max_pd(_mm256_mul_pd(reduction, engaged), most);
+            let weight = splat(weight);
+            let heard_weight = _mm256_mul_pd(weight, heard);
+            for (c, &input) in input.iter().enumerate() {
+                let out = _mm256_mul_pd(_mm256_mul_pd(heard, input), amount);
+                let wet = to_array(_mm256_mul_pd(weight, out));
+                let dry = to_array(_mm256_mul_pd(heard_weight, input));
+                for b in 0..used {
+                    sums.wet[c][i] += wet[b];
+                    sums.dry[c][i] += dry[b];
+                }
+            }
+        }
+        self.mean_square = [to_array(mean_square[0]), to_array(mean_square[1])];
+        self.reduction_db = to_array(reduction);
+        self.most = to_array(most);
+    }
+}
+
 /// A band's parameters at one sample.
 #[derive(Clone, Copy, Debug)]
 struct BandParams {
@@ -395,6 +592,9 @@ pub struct MultibandDynamics {
     active: Smoother,
     /// See [`MultibandDynamics::compute_only_used_splits`].
     only_used_splits: bool,
+    /// Whether the linked bands may run side by side in vector lanes (always, except in the
+    /// test that compares both paths).
+    lanes: bool,
     /// Each band's signal over a sub-block (allocated once; only the samples the multiband path
     /// takes part in are written and read).
     band_signals: Box<[[[f64; SUB_BLOCK]; MAX_CHANNELS]; MAX_BANDS]>,
@@ -427,6 +627,7 @@ impl MultibandDynamics {
             output: smoother(crate::db_to_gain(s.output_db)),
             active: smoother(if s.bypass { 0.0 } else { 1.0 }),
             only_used_splits: false,
+            lanes: true,
             band_signals: Box::new([[[0.0; SUB_BLOCK]; MAX_CHANNELS]; MAX_BANDS]),
         }
     }
@@ -578,7 +779,26 @@ impl MultibandDynamics {
             }
             self.crossover.flush();
             // Samples where `split` is 0 keep stale values: their weight skips them.
-            for (b, band) in bands.iter().enumerate().take(s.bands) {
+            #[cfg(target_arch = "x86_64")]
+            let done = self.lanes
+                && linked
+                && split[..n].iter().all(|&w| w > 0.0)
+                && process_linked_lanes(
+                    &mut self.bands[..s.bands],
+                    bands,
+                    &split[..n],
+                    s.detection,
+                    self.rms_pole,
+                    &mut sums,
+                    &mut stats.max_reduction_db,
+                );
+            #[cfg(not(target_arch = "x86_64"))]
+            let done = false;
+            for (b, band) in bands
+                .iter()
+                .enumerate()
+                .take(if done { 0 } else { s.bands })
+            {
                 self.bands[b].process_block(
                     band,
                     &split[..n],
@@ -610,6 +830,112 @@ impl MultibandDynamics {
             let (l, r) = (input[0][i], input[1][i]);
             left[i] = (l + active * (out_l - l)) as f32;
             right[i] = (r + active * (out_r - r)) as f32;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// Noise bursts at levels from −60 to +6 dBFS, different in each channel.
+    fn bursts(seed: u64, len: usize) -> [Vec<f32>; 2] {
+        let mut state = seed | 1;
+        let mut next = move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            (state >> 11) as f64 / (1u64 << 53) as f64 * 2.0 - 1.0
+        };
+        let mut out = [vec![0.0f32; len], vec![0.0f32; len]];
+        for chunk in 0..len.div_ceil(1500) {
+            let gains = [next(), next()].map(|u| 10f64.powf((u * 33.0 - 27.0) / 20.0));
+            for i in chunk * 1500..((chunk + 1) * 1500).min(len) {
+                for (channel, gain) in out.iter_mut().zip(gains) {
+                    channel[i] = (gain * next()) as f32;
+                }
+            }
+        }
+        out
+    }
+
+    fn band_settings() -> impl Strategy<Value = BandSettings> {
+        (
+            (-40.0f32..0.0, 1.0f32..20.0, 0.0f32..12.0),
+            (0.0f32..50.0, 5.0f32..500.0, -6.0f32..6.0),
+            (prop::bool::weighted(0.2), prop::bool::weighted(0.2)),
+        )
+            .prop_map(
+                |(
+                    (threshold_db, ratio, knee_db),
+                    (attack_ms, release_ms, makeup_db),
+                    (bypass, solo),
+                )| {
+                    BandSettings {
+                        threshold_db,
+                        ratio,
+                        knee_db,
+                        attack_ms,
+                        release_ms,
+                        makeup_db,
+                        bypass,
+                        solo,
+                    }
+                },
+            )
+    }
+
+    fn settings() -> impl Strategy<Value = MultibandSettings> {
+        (
+            2usize..=MAX_BANDS,
+            prop::array::uniform4(band_settings()),
+            prop::bool::ANY,
+            0.0f32..1.0,
+        )
+            .prop_map(|(bands, band, rms, mix)| MultibandSettings {
+                bands,
+                band,
+                detection: if rms { Detection::Rms } else { Detection::Peak },
+                mix,
+                ..MultibandSettings::default()
+            })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(48))]
+
+        /// The linked bands computed side by side in vector lanes give exactly the output and
+        /// meters of the band-by-band path, through settings changes (whose glides take the
+        /// band-by-band path) and at any block size.
+        #[test]
+        fn lanes_are_the_band_by_band_path_bit_for_bit(
+            first in settings(),
+            second in settings(),
+            seed in any::<u64>(),
+            block in 1usize..700,
+        ) {
+            let input = bursts(seed, 12_000);
+            let mut lanes = MultibandDynamics::new(48_000.0, first);
+            let mut bands = lanes.clone();
+            bands.lanes = false;
+            let mut out = [input.clone(), input.clone()];
+            for (start, end) in (0..12_000).step_by(block).map(|s| (s, (s + block).min(12_000))) {
+                if start <= 6_000 && 6_000 < end {
+                    lanes.set_settings(&second);
+                    bands.set_settings(&second);
+                }
+                let [l, r] = &mut out[0];
+                let a = lanes.process(&mut l[start..end], &mut r[start..end]);
+                let [l, r] = &mut out[1];
+                let b = bands.process(&mut l[start..end], &mut r[start..end]);
+                prop_assert_eq!(a, b, "meters at {}", start);
+            }
+            for (c, (lanes, bands)) in out[0].iter().zip(&out[1]).enumerate() {
+                for (i, (x, y)) in lanes.iter().zip(bands).enumerate() {
+                    prop_assert_eq!(x.to_bits(), y.to_bits(), "channel {} sample {}", c, i);
+                }
+            }
         }
     }
 }

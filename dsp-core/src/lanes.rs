@@ -1,0 +1,266 @@
+//! Four f64 lanes (AVX2) for loops that run one scalar computation on four independent streams
+//! at once, such as the bands of a multiband compressor. Each function here gives every lane
+//! exactly the operations of the scalar function it mirrors, in the same order and without fused
+//! multiply-adds, so each lane's result is bit for bit the scalar result (tested below). Lanes are
+//! `__m256d`; comparisons and selections follow the scalar `if`s, both sides computed.
+//!
+//! The functions carry `#[target_feature(enable = "avx2")]`: callers check
+//! [`crate::kernels::has_avx2_fma`] before entering a function that has the feature.
+
+#![cfg(target_arch = "x86_64")]
+
+use std::arch::x86_64::*;
+
+/// All four lanes set to `v`.
+#[inline]
+#[target_feature(enable = "avx2")]
+pub fn splat(v: f64) -> __m256d {
+    _mm256_set1_pd(v)
+}
+
+/// The lanes as an array (lane 0 first).
+#[inline]
+#[target_feature(enable = "avx2")]
+pub fn to_array(v: __m256d) -> [f64; 4] {
+    let mut out = [0.0; 4];
+    // SAFETY: `out` has room for four f64 (unaligned store).
+    unsafe { _mm256_storeu_pd(out.as_mut_ptr(), v) };
+    out
+}
+
+/// An array as lanes (element 0 in lane 0).
+#[inline]
+#[target_feature(enable = "avx2")]
+pub fn from_array(a: [f64; 4]) -> __m256d {
+    // SAFETY: `a` holds four f64 (unaligned load).
+    unsafe { _mm256_loadu_pd(a.as_ptr()) }
+}
+
+/// `if mask { yes } else { no }` lane by lane (`mask` from a comparison).
+#[inline]
+#[target_feature(enable = "avx2")]
+pub fn select(mask: __m256d, yes: __m256d, no: __m256d) -> __m256d {
+    _mm256_blendv_pd(no, yes, mask)
+}
+
+/// `a < b` (ordered: false with a NaN, as in Rust).
+#[inline]
+#[target_feature(enable = "avx2")]
+pub fn lt(a: __m256d, b: __m256d) -> __m256d {
+    _mm256_cmp_pd::<_CMP_LT_OQ>(a, b)
+}
+
+/// `a <= b` (ordered).
+#[inline]
+#[target_feature(enable = "avx2")]
+pub fn le(a: __m256d, b: __m256d) -> __m256d {
+    _mm256_cmp_pd::<_CMP_LE_OQ>(a, b)
+}
+
+/// `a >= b` (ordered).
+#[inline]
+#[target_feature(enable = "avx2")]
+pub fn ge(a: __m256d, b: __m256d) -> __m256d {
+    _mm256_cmp_pd::<_CMP_GE_OQ>(a, b)
+}
+
+/// `a == b` (ordered).
+#[inline]
+#[target_feature(enable = "avx2")]
+pub fn eq(a: __m256d, b: __m256d) -> __m256d {
+    _mm256_cmp_pd::<_CMP_EQ_OQ>(a, b)
+}
+
+/// `x.clamp(min, max)` for `min <= max`: `min` below it, `max` above it, NaN stays NaN.
+#[inline]
+#[target_feature(enable = "avx2")]
+pub fn clamp(x: __m256d, min: __m256d, max: __m256d) -> __m256d {
+    // maxpd/minpd return their second operand when the comparison fails (NaN included).
+    _mm256_min_pd(max, _mm256_max_pd(min, x))
+}
+
+/// `|x|` (clears the sign bit, as `f64::abs`).
+#[inline]
+#[target_feature(enable = "avx2")]
+pub fn abs(x: __m256d) -> __m256d {
+    _mm256_andnot_pd(splat(-0.0), x)
+}
+
+/// `-x` (flips the sign bit, as unary minus).
+#[inline]
+#[target_feature(enable = "avx2")]
+pub fn neg(x: __m256d) -> __m256d {
+    _mm256_xor_pd(splat(-0.0), x)
+}
+
+/// `i as f64` for whole numbers `0 <= i < 2^52` held as 64-bit integers: set as the mantissa of
+/// 2^52, then 2^52 taken away (both exact).
+#[inline]
+#[target_feature(enable = "avx2")]
+fn small_int_to_f64(i: __m256i) -> __m256d {
+    const TWO_52: f64 = 4_503_599_627_370_496.0;
+    let biased = _mm256_or_si256(i, _mm256_castpd_si256(splat(TWO_52)));
+    _mm256_sub_pd(_mm256_castsi256_pd(biased), splat(TWO_52))
+}
+
+/// [`crate::math::round`] for `|x| < 2^52` (halfway cases away from zero).
+#[inline]
+#[target_feature(enable = "avx2")]
+pub fn round(x: __m256d) -> __m256d {
+    let truncated = _mm256_round_pd::<{ _MM_FROUND_TO_ZERO | _MM_FROUND_NO_EXC }>(x);
+    let fraction = _mm256_sub_pd(x, truncated);
+    let up = ge(fraction, splat(0.5));
+    let down = le(fraction, splat(-0.5));
+    select(
+        up,
+        _mm256_add_pd(truncated, splat(1.0)),
+        select(down, _mm256_sub_pd(truncated, splat(1.0)), truncated),
+    )
+}
+
+/// [`crate::dynamics::ln_normal`]: the natural logarithm of a positive normal number.
+#[inline]
+#[target_feature(enable = "avx2")]
+pub fn ln_normal(x: __m256d) -> __m256d {
+    let bits = _mm256_castpd_si256(x);
+    let biased = _mm256_and_si256(_mm256_srli_epi64::<52>(bits), _mm256_set1_epi64x(0x7ff));
+    let exponent = _mm256_sub_pd(small_int_to_f64(biased), splat(1023.0));
+    let mantissa = _mm256_or_si256(
+        _mm256_and_si256(bits, _mm256_set1_epi64x(0x000f_ffff_ffff_ffff)),
+        _mm256_set1_epi64x(0x3ff0_0000_0000_0000),
+    );
+    let m = _mm256_castsi256_pd(mantissa);
+    let high = _mm256_cmp_pd::<_CMP_GT_OQ>(m, splat(std::f64::consts::SQRT_2));
+    let m = select(high, _mm256_mul_pd(m, splat(0.5)), m);
+    let exponent = select(high, _mm256_add_pd(exponent, splat(1.0)), exponent);
+    let s = _mm256_div_pd(_mm256_sub_pd(m, splat(1.0)), _mm256_add_pd(m, splat(1.0)));
+    let s2 = _mm256_mul_pd(s, s);
+    // 1 + s2·(1/3 + s2·(1/5 + s2·(1/7 + s2·(1/9 + s2/11)))), innermost first.
+    let mut series = _mm256_add_pd(splat(1.0 / 9.0), _mm256_div_pd(s2, splat(11.0)));
+    for c in [1.0 / 7.0, 1.0 / 5.0, 1.0 / 3.0, 1.0] {
+        series = _mm256_add_pd(splat(c), _mm256_mul_pd(s2, series));
+    }
+    _mm256_add_pd(
+        _mm256_mul_pd(exponent, splat(std::f64::consts::LN_2)),
+        _mm256_mul_pd(_mm256_mul_pd(splat(2.0), s), series),
+    )
+}
+
+/// [`crate::dynamics::power_db`]: `10·log10(power)`, −200 dB at or below 1e-20.
+#[inline]
+#[target_feature(enable = "avx2")]
+pub fn power_db(power: __m256d) -> __m256d {
+    let db = _mm256_mul_pd(ln_normal(power), splat(10.0 / std::f64::consts::LN_10));
+    select(le(power, splat(1e-20)), splat(-200.0), db)
+}
+
+/// [`crate::dynamics::db_to_gain_f64`]: `10^(db/20)`.
+#[inline]
+#[target_feature(enable = "avx2")]
+pub fn db_to_gain(db: __m256d) -> __m256d {
+    let x = clamp(
+        _mm256_mul_pd(db, splat(std::f64::consts::LOG2_10 / 20.0)),
+        splat(-1000.0),
+        splat(1000.0),
+    );
+    let whole = round(x);
+    let t = _mm256_mul_pd(_mm256_sub_pd(x, whole), splat(std::f64::consts::LN_2));
+    let mut fraction = splat(0.0);
+    for c in crate::dynamics::INVERSE_FACTORIALS {
+        fraction = _mm256_add_pd(_mm256_mul_pd(fraction, t), splat(c));
+    }
+    // 2^whole: whole + 1023 as the mantissa bits of 2^52 + whole + 1023, shifted into the
+    // exponent field (the bits of 2^52 itself shift out).
+    let biased = _mm256_add_pd(
+        _mm256_add_pd(whole, splat(1023.0)),
+        splat(4_503_599_627_370_496.0),
+    );
+    let scale = _mm256_slli_epi64::<52>(_mm256_castpd_si256(biased));
+    _mm256_mul_pd(fraction, _mm256_castsi256_pd(scale))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::kernels::has_avx2_fma;
+    use proptest::prelude::*;
+
+    /// Runs a lane function on four values and checks each lane against the scalar function,
+    /// bit for bit.
+    fn check(
+        lanes: unsafe fn(__m256d) -> __m256d,
+        scalar: fn(f64) -> f64,
+        inputs: [f64; 4],
+    ) -> Result<(), TestCaseError> {
+        if !has_avx2_fma() {
+            return Ok(());
+        }
+        // SAFETY: the CPU has AVX2 (checked above).
+        let got = unsafe { to_array(lanes(from_array(inputs))) };
+        for (x, y) in inputs.into_iter().zip(got) {
+            let want = scalar(x);
+            prop_assert!(
+                y.to_bits() == want.to_bits() || (y.is_nan() && want.is_nan()),
+                "{x:e}: lanes {y:e}, scalar {want:e}"
+            );
+        }
+        Ok(())
+    }
+
+    /// Values that take each branch of the functions: whole and half numbers, the logarithm's
+    /// mantissa switch at √2, the floors and clamps, signed zeros.
+    const EDGES: [f64; 24] = [
+        0.0,
+        -0.0,
+        0.5,
+        -0.5,
+        1.5,
+        -2.5,
+        0.499_999_999_999_999_94,
+        1.0,
+        std::f64::consts::SQRT_2,
+        1.414_213_562_373_095_3,
+        1e-20,
+        1.000_000_000_000_000_1e-20,
+        1e-30,
+        f64::MIN_POSITIVE,
+        f64::MAX,
+        6020.0,
+        -6020.0,
+        6000.0,
+        -12_000.0,
+        12_000.0,
+        -200.0,
+        3.0,
+        -3.0,
+        0.1,
+    ];
+
+    #[test]
+    fn lanes_match_the_scalar_functions_at_the_edges() {
+        for chunk in EDGES.chunks_exact(4) {
+            let x: [f64; 4] = chunk.try_into().unwrap();
+            check(round, crate::math::round, x).unwrap();
+            check(db_to_gain, crate::dynamics::db_to_gain_f64, x).unwrap();
+            let positive = x.map(|v| v.abs().max(f64::MIN_POSITIVE));
+            check(ln_normal, crate::dynamics::ln_normal, positive).unwrap();
+            check(power_db, crate::dynamics::power_db, x.map(f64::abs)).unwrap();
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn lanes_match_the_scalar_functions(
+            db in prop::array::uniform4(-700.0f64..700.0),
+            halves in prop::array::uniform4(-2000i32..2000),
+            powers in prop::array::uniform4(-700.0f64..30.0),
+        ) {
+            check(db_to_gain, crate::dynamics::db_to_gain_f64, db)?;
+            check(round, crate::math::round, db)?;
+            check(round, crate::math::round, halves.map(|h| h as f64 / 2.0))?;
+            let powers = powers.map(|e| 10f64.powf(e / 10.0));
+            check(ln_normal, crate::dynamics::ln_normal, powers)?;
+            check(power_db, crate::dynamics::power_db, powers)?;
+        }
+    }
+}
