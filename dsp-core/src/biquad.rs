@@ -344,8 +344,8 @@ impl Section for Biquad {
 #[derive(Clone, Copy, Debug)]
 pub struct StereoBiquad {
     pub coeffs: Coeffs,
-    s1: [f64; 2],
-    s2: [f64; 2],
+    pub(crate) s1: [f64; 2],
+    pub(crate) s2: [f64; 2],
 }
 
 impl Default for StereoBiquad {
@@ -500,6 +500,102 @@ pub(crate) fn tdf2_sse2(
             _mm_mul_pd(_mm_set1_pd(a[1]), y),
         );
         (y, s1, s2)
+    }
+}
+
+/// Two unflushed [`StereoBiquad`]s side by side in four AVX2 lanes (the first in lanes 0–1, the
+/// second in lanes 2–3), their coefficients broadcast and their state held in registers for a
+/// run of samples: each lane is bit-identical to [`Section::process_unflushed`].
+#[cfg(target_arch = "x86_64")]
+#[derive(Clone, Copy)]
+pub(crate) struct Tdf2Lanes4 {
+    b: [std::arch::x86_64::__m256d; 3],
+    a: [std::arch::x86_64::__m256d; 2],
+    s1: std::arch::x86_64::__m256d,
+    s2: std::arch::x86_64::__m256d,
+}
+
+#[cfg(target_arch = "x86_64")]
+impl Tdf2Lanes4 {
+    #[inline]
+    #[target_feature(enable = "avx2")]
+    pub(crate) fn load(first: &StereoBiquad, second: &StereoBiquad) -> Self {
+        use std::arch::x86_64::*;
+        let pair = |a: f64, b: f64| _mm256_set_pd(b, b, a, a);
+        let pack = |a: [f64; 2], b: [f64; 2]| _mm256_set_pd(b[1], b[0], a[1], a[0]);
+        let (f, s) = (first.coeffs, second.coeffs);
+        Self {
+            b: std::array::from_fn(|k| pair(f.b[k], s.b[k])),
+            a: std::array::from_fn(|k| pair(f.a[k], s.a[k])),
+            s1: pack(first.s1, second.s1),
+            s2: pack(first.s2, second.s2),
+        }
+    }
+
+    /// Writes the state back.
+    #[inline]
+    #[target_feature(enable = "avx2")]
+    pub(crate) fn store(&self, first: &mut StereoBiquad, second: &mut StereoBiquad) {
+        let [s1, s2] = [self.s1, self.s2].map(|v| crate::lanes::to_array(v));
+        (first.s1, second.s1) = ([s1[0], s1[1]], [s1[2], s1[3]]);
+        (first.s2, second.s2) = ([s2[0], s2[1]], [s2[2], s2[3]]);
+    }
+
+    /// One step: the operations of [`tdf2_sse2`] in its order.
+    #[inline]
+    #[target_feature(enable = "avx2")]
+    pub(crate) fn step(&mut self, x: std::arch::x86_64::__m256d) -> std::arch::x86_64::__m256d {
+        use std::arch::x86_64::*;
+        let y = _mm256_add_pd(_mm256_mul_pd(self.b[0], x), self.s1);
+        self.s1 = _mm256_add_pd(
+            _mm256_sub_pd(_mm256_mul_pd(self.b[1], x), _mm256_mul_pd(self.a[0], y)),
+            self.s2,
+        );
+        self.s2 = _mm256_sub_pd(_mm256_mul_pd(self.b[2], x), _mm256_mul_pd(self.a[1], y));
+        y
+    }
+}
+
+/// One unflushed [`StereoBiquad`] with its coefficients broadcast and its state in registers
+/// for a run of samples (the two-lane companion of [`Tdf2Lanes4`]).
+#[cfg(target_arch = "x86_64")]
+#[derive(Clone, Copy)]
+pub(crate) struct Tdf2Lanes2 {
+    coeffs: Coeffs,
+    s1: std::arch::x86_64::__m128d,
+    s2: std::arch::x86_64::__m128d,
+}
+
+#[cfg(target_arch = "x86_64")]
+impl Tdf2Lanes2 {
+    #[inline]
+    pub(crate) fn load(section: &StereoBiquad) -> Self {
+        use std::arch::x86_64::*;
+        // SAFETY: loads of `[f64; 2]`; SSE2 is part of the x86_64 baseline.
+        unsafe {
+            Self {
+                coeffs: section.coeffs,
+                s1: _mm_loadu_pd(section.s1.as_ptr()),
+                s2: _mm_loadu_pd(section.s2.as_ptr()),
+            }
+        }
+    }
+
+    #[inline]
+    pub(crate) fn store(&self, section: &mut StereoBiquad) {
+        use std::arch::x86_64::*;
+        // SAFETY: stores of `[f64; 2]`; SSE2 is part of the x86_64 baseline.
+        unsafe {
+            _mm_storeu_pd(section.s1.as_mut_ptr(), self.s1);
+            _mm_storeu_pd(section.s2.as_mut_ptr(), self.s2);
+        }
+    }
+
+    #[inline(always)]
+    pub(crate) fn step(&mut self, x: std::arch::x86_64::__m128d) -> std::arch::x86_64::__m128d {
+        let (y, s1, s2) = tdf2_sse2(&self.coeffs, x, self.s1, self.s2);
+        (self.s1, self.s2) = (s1, s2);
+        y
     }
 }
 

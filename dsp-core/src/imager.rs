@@ -332,10 +332,24 @@ impl Imager {
         while start < len {
             let end = (start + COEFF_INTERVAL).min(len);
             self.update_filters(end - start, false);
-            for n in start..end {
-                let (l, r) = self.process_sample(left[n], right[n]);
-                left[n] = l;
-                right[n] = r;
+            let mut mid_side = [[0.0; 2]; COEFF_INTERVAL];
+            for (n, frame) in (start..end).zip(&mut mid_side) {
+                (left[n], right[n]) = (sanitize(left[n]).0, sanitize(right[n]).0);
+                let (l, r) = (left[n] as f64, right[n] as f64);
+                *frame = [0.5 * (l + r), 0.5 * (l - r)];
+            }
+            let mut bands = [[[0.0; 2]; MAX_BANDS]; COEFF_INTERVAL];
+            self.crossover
+                .process_block(&mid_side[..end - start], &mut bands[..end - start]);
+            // Settled knobs stay put for the chunk: read once instead of ticked per sample.
+            let settled = self.widths.iter().all(Smoother::is_settled)
+                && [&self.bass_mono_mix, &self.balance, &self.mono, &self.active]
+                    .iter()
+                    .all(|s| s.is_settled());
+            let fixed = settled.then(|| self.tick_knobs());
+            for (n, bands) in (start..end).zip(bands) {
+                let knobs = fixed.unwrap_or_else(|| self.tick_knobs());
+                (left[n], right[n]) = self.process_sample(left[n], right[n], bands, knobs);
             }
             self.crossover.flush();
             self.bass_split.flush();
@@ -344,18 +358,33 @@ impl Imager {
         }
     }
 
+    /// The smoothed knobs for the next sample (advancing their glides).
     #[inline]
-    fn process_sample(&mut self, left: f32, right: f32) -> (f32, f32) {
-        let (left, _) = sanitize(left);
-        let (right, _) = sanitize(right);
-        let (l, r) = (left as f64, right as f64);
-        let bands = self.crossover.process([0.5 * (l + r), 0.5 * (l - r)]);
+    fn tick_knobs(&mut self) -> Knobs {
+        Knobs {
+            widths: std::array::from_fn(|b| self.widths[b].tick() as f64),
+            bass: self.bass_mono_mix.tick() as f64,
+            balance: self.balance.tick() as f64,
+            mono: self.mono.tick() as f64,
+            active: self.active.tick(),
+        }
+    }
+
+    /// One frame from its (sanitized) input and its crossover bands.
+    #[inline]
+    fn process_sample(
+        &mut self,
+        left: f32,
+        right: f32,
+        bands: [[f64; 2]; MAX_BANDS],
+        knobs: Knobs,
+    ) -> (f32, f32) {
         // Per band in use (internal bands above the last one in use are merged into it).
         let mut band_mid = [0.0; MAX_BANDS];
         let mut band_side = [0.0; MAX_BANDS];
         let last = self.settings.bands - 1;
         for b in 0..MAX_BANDS {
-            let w = self.widths[b].tick() as f64;
+            let w = knobs.widths[b];
             band_mid[b.min(last)] += bands[b][0];
             band_side[b.min(last)] += w * bands[b][1];
         }
@@ -369,19 +398,19 @@ impl Imager {
             m += bm;
             s += bs;
         }
-        let bass = self.bass_mono_mix.tick() as f64;
+        let bass = knobs.bass;
         let side_high = self.bass_split.process_high(s);
         let [m, side_all] = self.bass_allpass.process([m, s]);
         let s = side_all + bass * (side_high - side_all);
         let (mut out_l, mut out_r) = (m + s, m - s);
-        let balance = self.balance.tick() as f64;
+        let balance = knobs.balance;
         out_l *= (1.0 - balance).min(1.0);
         out_r *= (1.0 + balance).min(1.0);
-        let mono = self.mono.tick() as f64;
+        let mono = knobs.mono;
         let sum = 0.5 * (out_l + out_r);
         out_l += mono * (sum - out_l);
         out_r += mono * (sum - out_r);
-        let active = self.active.tick();
+        let active = knobs.active;
         let (out_l, out_r) = if active == 0.0 {
             (left, right)
         } else {
@@ -395,4 +424,14 @@ impl Imager {
         }
         (out_l, out_r)
     }
+}
+
+/// The smoothed knobs at one sample.
+#[derive(Clone, Copy, Debug)]
+struct Knobs {
+    widths: [f64; MAX_BANDS],
+    bass: f64,
+    balance: f64,
+    mono: f64,
+    active: f32,
 }

@@ -766,8 +766,19 @@ impl MultibandDynamics {
         }
         if split[..n].iter().any(|&v| v > 0.0) {
             let bands = &mut *self.band_signals;
+            let mut split_frames = [[[0.0; MAX_CHANNELS]; MAX_BANDS]; SUB_BLOCK];
+            if split[..n].iter().all(|&v| v > 0.0) {
+                let frames: [[f64; MAX_CHANNELS]; SUB_BLOCK] =
+                    std::array::from_fn(|i| [x[0][i], x[1][i]]);
+                self.crossover
+                    .process_block(&frames[..n], &mut split_frames[..n]);
+            } else {
+                for i in (0..n).filter(|&i| split[i] > 0.0) {
+                    split_frames[i] = self.crossover.process([x[0][i], x[1][i]]);
+                }
+            }
             for i in (0..n).filter(|&i| split[i] > 0.0) {
-                let split_bands = self.crossover.process([x[0][i], x[1][i]]);
+                let split_bands = split_frames[i];
                 for c in 0..MAX_CHANNELS {
                     for b in 0..merged_from {
                         bands[b][c][i] = split_bands[b][c];
