@@ -598,6 +598,9 @@ pub struct MultibandDynamics {
     /// Each band's signal over a sub-block (allocated once; only the samples the multiband path
     /// takes part in are written and read).
     band_signals: Box<[[[f64; SUB_BLOCK]; MAX_CHANNELS]; MAX_BANDS]>,
+    /// The crossover's output over a sub-block, frame by frame (allocated once, like
+    /// `band_signals`, so that no sub-block clears it).
+    split_frames: Box<[[[f64; MAX_CHANNELS]; MAX_BANDS]; SUB_BLOCK]>,
 }
 
 fn crossovers_f64(hz: [f32; MAX_SPLITS]) -> [f64; MAX_SPLITS] {
@@ -629,6 +632,7 @@ impl MultibandDynamics {
             only_used_splits: false,
             lanes: true,
             band_signals: Box::new([[[0.0; SUB_BLOCK]; MAX_CHANNELS]; MAX_BANDS]),
+            split_frames: Box::new([[[0.0; MAX_CHANNELS]; MAX_BANDS]; SUB_BLOCK]),
         }
     }
 
@@ -766,7 +770,7 @@ impl MultibandDynamics {
         }
         if split[..n].iter().any(|&v| v > 0.0) {
             let bands = &mut *self.band_signals;
-            let mut split_frames = [[[0.0; MAX_CHANNELS]; MAX_BANDS]; SUB_BLOCK];
+            let split_frames = &mut *self.split_frames;
             if split[..n].iter().all(|&v| v > 0.0) {
                 let frames: [[f64; MAX_CHANNELS]; SUB_BLOCK] =
                     std::array::from_fn(|i| [x[0][i], x[1][i]]);
