@@ -135,6 +135,27 @@ impl<S: Section> Split<S> {
     }
 
     /// `(low, high)`.
+    /// [`Split::process_high`] over a block in place, the sections held in locals.
+    pub fn process_high_block(&mut self, x: &mut [S::Sample]) {
+        fn run<S: Section, const SECTIONS: usize>(high: &mut [[S; 2]], x: &mut [S::Sample]) {
+            let mut local: [[S; 2]; SECTIONS] = std::array::from_fn(|k| high[k]);
+            for v in x.iter_mut() {
+                for pair in &mut local {
+                    for section in pair {
+                        *v = section.process_unflushed(*v);
+                    }
+                }
+            }
+            high[..SECTIONS].copy_from_slice(&local);
+        }
+        match self.sections {
+            0 => {}
+            1 => run::<S, 1>(&mut self.high, x),
+            2 => run::<S, 2>(&mut self.high, x),
+            _ => run::<S, MAX_SECTIONS>(&mut self.high, x),
+        }
+    }
+
     #[inline]
     pub fn process(&mut self, x: S::Sample) -> (S::Sample, S::Sample) {
         // A constant section count per branch, so that each cascade unrolls.
@@ -195,6 +216,23 @@ impl<S: Section> SplitAllpass<S> {
         self.sections[..self.used]
             .iter_mut()
             .fold(x, |y, s| s.process_unflushed(y))
+    }
+
+    /// [`SplitAllpass::process`] over a block in place, the sections held in locals.
+    pub fn process_block(&mut self, x: &mut [S::Sample]) {
+        fn run<S: Section, const USED: usize>(sections: &mut [S], x: &mut [S::Sample]) {
+            let mut local: [S; USED] = std::array::from_fn(|k| sections[k]);
+            for v in x.iter_mut() {
+                *v = local.iter_mut().fold(*v, |y, s| s.process_unflushed(y));
+            }
+            sections[..USED].copy_from_slice(&local);
+        }
+        match self.used {
+            0 => {}
+            1 => run::<S, 1>(&mut self.sections, x),
+            2 => run::<S, 2>(&mut self.sections, x),
+            _ => run::<S, MAX_SECTIONS>(&mut self.sections, x),
+        }
     }
 }
 
@@ -586,6 +624,34 @@ mod tests {
             for (n, (a, b)) in want.iter().zip(&got).enumerate() {
                 let bits = |v: &[[f64; MAX_CHANNELS]; MAX_BANDS]| v.map(|b| b.map(f64::to_bits));
                 proptest::prop_assert_eq!(bits(a), bits(b), "frame {}", n);
+            }
+        }
+    }
+
+    proptest::proptest! {
+        /// The block forms of a split's high side and of its allpass give the per-sample
+        /// values bit for bit, at every slope.
+        #[test]
+        fn high_and_allpass_blocks_are_samples_bit_for_bit(
+            hz in 20.0f64..20_000.0,
+            slope in 0usize..3,
+            input in proptest::collection::vec(proptest::array::uniform2(-2.0f64..2.0), 1..400),
+            block in 1usize..100,
+        ) {
+            let slope = [Slope::Db24, Slope::Db48, Slope::Db72][slope];
+            let design = SplitDesign::new(48_000.0, hz, slope);
+            let (mut split, mut allpass) = (Split::<Biquad>::new(&design), SplitAllpass::<StereoBiquad>::new(&design));
+            let (mut split_blocks, mut allpass_blocks) = (split, allpass);
+            let mono: Vec<f64> = input.iter().map(|x| x[0]).collect();
+            let mut high = mono.clone();
+            let mut all = input.clone();
+            for (h, a) in high.chunks_mut(block).zip(all.chunks_mut(block)) {
+                split_blocks.process_high_block(h);
+                allpass_blocks.process_block(a);
+            }
+            for n in 0..input.len() {
+                proptest::prop_assert_eq!(split.process_high(mono[n]).to_bits(), high[n].to_bits());
+                proptest::prop_assert_eq!(allpass.process(input[n]).map(f64::to_bits), all[n].map(f64::to_bits));
             }
         }
     }

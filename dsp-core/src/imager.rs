@@ -347,9 +347,25 @@ impl Imager {
                     .iter()
                     .all(|s| s.is_settled());
             let fixed = settled.then(|| self.tick_knobs());
-            for (n, bands) in (start..end).zip(bands) {
-                let knobs = fixed.unwrap_or_else(|| self.tick_knobs());
-                (left[n], right[n]) = self.process_sample(left[n], right[n], bands, knobs);
+            let mut knobs = [fixed.unwrap_or_else(|| self.tick_knobs()); COEFF_INTERVAL];
+            if fixed.is_none() {
+                knobs[1..end - start].fill_with(|| self.tick_knobs());
+            }
+            // Stage after stage over the chunk (each keeps its own state, so every sample meets
+            // the arithmetic of a sample-by-sample loop): the bands summed, the bass filters,
+            // the output.
+            let chunk = end - start;
+            let mut summed = [[0.0; 2]; COEFF_INTERVAL];
+            let mut side_high = [0.0; COEFF_INTERVAL];
+            for (i, (bands, knobs)) in bands.iter().zip(&knobs).enumerate().take(chunk) {
+                summed[i] = self.sum_bands(bands, knobs);
+                side_high[i] = summed[i][1];
+            }
+            self.bass_split.process_high_block(&mut side_high[..chunk]);
+            self.bass_allpass.process_block(&mut summed[..chunk]);
+            for (i, n) in (start..end).enumerate() {
+                (left[n], right[n]) =
+                    self.output(left[n], right[n], summed[i], side_high[i], &knobs[i]);
             }
             self.crossover.flush();
             self.bass_split.flush();
@@ -370,16 +386,10 @@ impl Imager {
         }
     }
 
-    /// One frame from its (sanitized) input and its crossover bands.
+    /// Mid and side of one frame: its crossover bands summed, each band's side scaled by its
+    /// width (bands above the last one in use are merged into it).
     #[inline]
-    fn process_sample(
-        &mut self,
-        left: f32,
-        right: f32,
-        bands: [[f64; 2]; MAX_BANDS],
-        knobs: Knobs,
-    ) -> (f32, f32) {
-        // Per band in use (internal bands above the last one in use are merged into it).
+    fn sum_bands(&mut self, bands: &[[f64; 2]; MAX_BANDS], knobs: &Knobs) -> [f64; 2] {
         let mut band_mid = [0.0; MAX_BANDS];
         let mut band_side = [0.0; MAX_BANDS];
         let last = self.settings.bands - 1;
@@ -398,9 +408,21 @@ impl Imager {
             m += bm;
             s += bs;
         }
+        [m, s]
+    }
+
+    /// One output frame from its (sanitized) input, its mid and side through the bass
+    /// allpass, and its side through the bass high-pass.
+    #[inline]
+    fn output(
+        &mut self,
+        left: f32,
+        right: f32,
+        [m, side_all]: [f64; 2],
+        side_high: f64,
+        knobs: &Knobs,
+    ) -> (f32, f32) {
         let bass = knobs.bass;
-        let side_high = self.bass_split.process_high(s);
-        let [m, side_all] = self.bass_allpass.process([m, s]);
         let s = side_all + bass * (side_high - side_all);
         let (mut out_l, mut out_r) = (m + s, m - s);
         let balance = knobs.balance;
