@@ -489,10 +489,11 @@ fn max_of(start: f32, left: &[f32], right: &[f32]) -> f32 {
 }
 
 fn write_pairs(file: &mut BufWriter<File>, left: &[f32], right: &[f32]) -> Result<()> {
-    let mut bytes = Vec::with_capacity(left.len() * 8);
-    for (l, r) in left.iter().zip(right) {
-        bytes.extend_from_slice(&l.to_le_bytes());
-        bytes.extend_from_slice(&r.to_le_bytes());
+    // Filled in place (a store per value, where pushing checked the capacity every time).
+    let mut bytes = vec![0u8; left.len().min(right.len()) * 8];
+    for ((frame, l), r) in bytes.chunks_exact_mut(8).zip(left).zip(right) {
+        frame[..4].copy_from_slice(&l.to_le_bytes());
+        frame[4..].copy_from_slice(&r.to_le_bytes());
     }
     file.write_all(&bytes)
         .context("writing the temporary file failed (disk full?)")
@@ -707,7 +708,10 @@ impl Estimation {
 }
 
 fn write_values(file: &mut BufWriter<File>, values: &[f32]) -> Result<()> {
-    let bytes: Vec<u8> = values.iter().flat_map(|v| v.to_le_bytes()).collect();
+    let mut bytes = vec![0u8; values.len() * 4];
+    for (b, v) in bytes.chunks_exact_mut(4).zip(values) {
+        b.copy_from_slice(&v.to_le_bytes());
+    }
     file.write_all(&bytes)
         .context("writing the temporary file failed (disk full?)")
 }
