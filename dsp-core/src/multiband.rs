@@ -404,8 +404,8 @@ fn process_linked_lanes(
     true
 }
 
-/// Settled band parameters and detector states, one band per lane (unused lanes compute
-/// harmlessly on zeros and are never read back).
+/// Settled band parameters and detector states, one band per lane (lanes of bands not in use
+/// compute on zero parameters and stale inputs, harmlessly, and are never read back).
 #[cfg(target_arch = "x86_64")]
 #[derive(Default)]
 struct BandLanes {
