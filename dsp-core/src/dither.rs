@@ -280,6 +280,33 @@ fn quantise_pair(states: [&mut Channel; 2], samples: [&mut [f32]; 2], q: &Quanti
     let clamp = |x, min, max| _mm_min_pd(max, _mm_max_pd(min, x));
     let (lowest, highest) = (_mm_set1_pd(-1.0), _mm_set1_pd(q.highest));
     let (error_low, error_high) = (_mm_set1_pd(-2.0 * q.lsb), _mm_set1_pd(2.0 * q.lsb));
+    // Both channels' noise generators in the two 64-bit lanes, each drawn as `WhiteNoise`.
+    let mut noise = _mm_set_epi64x(
+        right_state.noise.state as i64,
+        left_state.noise.state as i64,
+    );
+    let mut previous_uniform = pair(left_state.previous_uniform, right_state.previous_uniform);
+    let mut next_uniform = || {
+        noise = _mm_xor_si128(noise, _mm_slli_epi64::<13>(noise));
+        noise = _mm_xor_si128(noise, _mm_srli_epi64::<7>(noise));
+        noise = _mm_xor_si128(noise, _mm_slli_epi64::<17>(noise));
+        // `(state >> 11) as f64`, below 2^53: the low 52 bits as the mantissa of 2^52 (less
+        // 2^52), plus 2^52 for bit 52; both steps exact.
+        const TWO_52: f64 = 4_503_599_627_370_496.0;
+        let bits = _mm_srli_epi64::<11>(noise);
+        let magic = _mm_castpd_si128(_mm_set1_pd(TWO_52));
+        let as_double = |v| {
+            _mm_sub_pd(
+                _mm_castsi128_pd(_mm_or_si128(v, magic)),
+                _mm_set1_pd(TWO_52),
+            )
+        };
+        let low = as_double(_mm_and_si128(bits, _mm_set1_epi64x(0x000f_ffff_ffff_ffff)));
+        let high = as_double(_mm_srli_epi64::<52>(bits));
+        let value = _mm_add_pd(low, _mm_mul_pd(high, _mm_set1_pd(TWO_52)));
+        _mm_sub_pd(_mm_div_pd(value, _mm_set1_pd(TWO_52)), _mm_set1_pd(1.0))
+    };
+    let half = _mm_set1_pd(0.5);
     let mut done = 0;
     for (l, r) in left.iter_mut().zip(right.iter_mut()) {
         let ((x_l, silent_l), (x_r, silent_r)) = (left_state.read(*l), right_state.read(*r));
@@ -293,7 +320,21 @@ fn quantise_pair(states: [&mut Channel; 2], samples: [&mut [f32]; 2], q: &Quanti
             feedback = _mm_add_pd(feedback, _mm_mul_pd(shaping[k], errors[k]));
         }
         let wanted = _mm_sub_pd(pair(x_l, x_r), feedback);
-        let dither = pair(left_state.dither(q.kind), right_state.dither(q.kind));
+        // `Channel::dither` in both lanes.
+        let dither = match q.kind {
+            DitherKind::None => _mm_setzero_pd(),
+            DitherKind::Rpdf => _mm_mul_pd(half, next_uniform()),
+            DitherKind::Tpdf => {
+                let first = next_uniform();
+                _mm_mul_pd(half, _mm_add_pd(first, next_uniform()))
+            }
+            DitherKind::HighPassTpdf => {
+                let uniform = _mm_mul_pd(half, next_uniform());
+                let d = _mm_sub_pd(uniform, previous_uniform);
+                previous_uniform = uniform;
+                d
+            }
+        };
         let dither = _mm_mul_pd(dither, lsb);
         let v = _mm_mul_pd(_mm_add_pd(wanted, dither), inverse_lsb);
         // `math::round`: truncate, then the exact fraction decides.
@@ -317,6 +358,13 @@ fn quantise_pair(states: [&mut Channel; 2], samples: [&mut [f32]; 2], q: &Quanti
         left_state.errors[k] = _mm_cvtsd_f64(*e);
         right_state.errors[k] = _mm_cvtsd_f64(_mm_unpackhi_pd(*e, *e));
     }
+    let mut states = [0u64; 2];
+    // SAFETY: a store of two u64.
+    unsafe { _mm_storeu_si128(states.as_mut_ptr().cast(), noise) };
+    (left_state.noise.state, right_state.noise.state) = (states[0], states[1]);
+    left_state.previous_uniform = _mm_cvtsd_f64(previous_uniform);
+    right_state.previous_uniform =
+        _mm_cvtsd_f64(_mm_unpackhi_pd(previous_uniform, previous_uniform));
     done
 }
 

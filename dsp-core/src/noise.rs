@@ -5,7 +5,7 @@
 /// White noise, uniform in [−1, 1), reproducible from its seed.
 #[derive(Clone, Debug)]
 pub struct WhiteNoise {
-    state: u64,
+    pub(crate) state: u64,
 }
 
 impl WhiteNoise {
