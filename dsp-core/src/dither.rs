@@ -266,6 +266,7 @@ impl Dither {
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "sse4.1")]
 fn quantise_pair(states: [&mut Channel; 2], samples: [&mut [f32]; 2], q: &Quantiser) -> usize {
+    use crate::lanes::pair::{clamp, round, u53_to_f64};
     use std::arch::x86_64::*;
     let [left_state, right_state] = states;
     let [left, right] = samples;
@@ -275,9 +276,6 @@ fn quantise_pair(states: [&mut Channel; 2], samples: [&mut [f32]; 2], q: &Quanti
     let shaping = q.shaping.map(|h| _mm_set1_pd(h));
     let lsb = _mm_set1_pd(q.lsb);
     let inverse_lsb = _mm_set1_pd(q.inverse_lsb);
-    // `clamp` as min(max, max(min, x)): maxpd and minpd return their second operand when the
-    // comparison fails, so NaN passes as in `f64::clamp`.
-    let clamp = |x, min, max| _mm_min_pd(max, _mm_max_pd(min, x));
     let (lowest, highest) = (_mm_set1_pd(-1.0), _mm_set1_pd(q.highest));
     let (error_low, error_high) = (_mm_set1_pd(-2.0 * q.lsb), _mm_set1_pd(2.0 * q.lsb));
     // Both channels' noise generators in the two 64-bit lanes, each drawn as `WhiteNoise`.
@@ -290,20 +288,9 @@ fn quantise_pair(states: [&mut Channel; 2], samples: [&mut [f32]; 2], q: &Quanti
         noise = _mm_xor_si128(noise, _mm_slli_epi64::<13>(noise));
         noise = _mm_xor_si128(noise, _mm_srli_epi64::<7>(noise));
         noise = _mm_xor_si128(noise, _mm_slli_epi64::<17>(noise));
-        // `(state >> 11) as f64`, below 2^53: the low 52 bits as the mantissa of 2^52 (less
-        // 2^52), plus 2^52 for bit 52; both steps exact.
+        // `(state >> 11) as f64 / 2^52 − 1` (`WhiteNoise::next_f64`).
         const TWO_52: f64 = 4_503_599_627_370_496.0;
-        let bits = _mm_srli_epi64::<11>(noise);
-        let magic = _mm_castpd_si128(_mm_set1_pd(TWO_52));
-        let as_double = |v| {
-            _mm_sub_pd(
-                _mm_castsi128_pd(_mm_or_si128(v, magic)),
-                _mm_set1_pd(TWO_52),
-            )
-        };
-        let low = as_double(_mm_and_si128(bits, _mm_set1_epi64x(0x000f_ffff_ffff_ffff)));
-        let high = as_double(_mm_srli_epi64::<52>(bits));
-        let value = _mm_add_pd(low, _mm_mul_pd(high, _mm_set1_pd(TWO_52)));
+        let value = u53_to_f64(_mm_srli_epi64::<11>(noise));
         _mm_sub_pd(_mm_div_pd(value, _mm_set1_pd(TWO_52)), _mm_set1_pd(1.0))
     };
     let half = _mm_set1_pd(0.5);
@@ -337,16 +324,7 @@ fn quantise_pair(states: [&mut Channel; 2], samples: [&mut [f32]; 2], q: &Quanti
         };
         let dither = _mm_mul_pd(dither, lsb);
         let v = _mm_mul_pd(_mm_add_pd(wanted, dither), inverse_lsb);
-        // `math::round`: truncate, then the exact fraction decides.
-        let truncated = _mm_round_pd::<{ _MM_FROUND_TO_ZERO | _MM_FROUND_NO_EXC }>(v);
-        let fraction = _mm_sub_pd(v, truncated);
-        let up = _mm_cmpge_pd(fraction, _mm_set1_pd(0.5));
-        let down = _mm_cmple_pd(fraction, _mm_set1_pd(-0.5));
-        let rounded = _mm_blendv_pd(
-            _mm_blendv_pd(truncated, _mm_sub_pd(truncated, _mm_set1_pd(1.0)), down),
-            _mm_add_pd(truncated, _mm_set1_pd(1.0)),
-            up,
-        );
+        let rounded = round(v);
         let y = clamp(_mm_mul_pd(rounded, lsb), lowest, highest);
         errors.copy_within(0..SHAPING_TAPS - 1, 1);
         errors[0] = clamp(_mm_sub_pd(y, wanted), error_low, error_high);

@@ -179,6 +179,51 @@ pub fn db_to_gain(db: __m256d) -> __m256d {
     _mm256_mul_pd(fraction, _mm256_castsi256_pd(scale))
 }
 
+/// Two f64 lanes (SSE4.1) for loops over a stereo pair: the same mirrors as above.
+pub mod pair {
+    use std::arch::x86_64::*;
+
+    /// [`super::clamp`] on two lanes.
+    #[inline]
+    #[target_feature(enable = "sse4.1")]
+    pub fn clamp(x: __m128d, min: __m128d, max: __m128d) -> __m128d {
+        _mm_min_pd(max, _mm_max_pd(min, x))
+    }
+
+    /// [`super::round`] on two lanes.
+    #[inline]
+    #[target_feature(enable = "sse4.1")]
+    pub fn round(x: __m128d) -> __m128d {
+        let truncated = _mm_round_pd::<{ _MM_FROUND_TO_ZERO | _MM_FROUND_NO_EXC }>(x);
+        let fraction = _mm_sub_pd(x, truncated);
+        let up = _mm_cmpge_pd(fraction, _mm_set1_pd(0.5));
+        let down = _mm_cmple_pd(fraction, _mm_set1_pd(-0.5));
+        _mm_blendv_pd(
+            _mm_blendv_pd(truncated, _mm_sub_pd(truncated, _mm_set1_pd(1.0)), down),
+            _mm_add_pd(truncated, _mm_set1_pd(1.0)),
+            up,
+        )
+    }
+
+    /// `i as f64` for whole numbers `0 <= i < 2^53` held as 64-bit integers: the low 52 bits
+    /// as the mantissa of 2^52 (less 2^52), plus 2^52 for bit 52; every step exact.
+    #[inline]
+    #[target_feature(enable = "sse4.1")]
+    pub fn u53_to_f64(i: __m128i) -> __m128d {
+        const TWO_52: f64 = 4_503_599_627_370_496.0;
+        let magic = _mm_castpd_si128(_mm_set1_pd(TWO_52));
+        let as_double = |v| {
+            _mm_sub_pd(
+                _mm_castsi128_pd(_mm_or_si128(v, magic)),
+                _mm_set1_pd(TWO_52),
+            )
+        };
+        let low = as_double(_mm_and_si128(i, _mm_set1_epi64x(0x000f_ffff_ffff_ffff)));
+        let high = as_double(_mm_srli_epi64::<52>(i));
+        _mm_add_pd(low, _mm_mul_pd(high, _mm_set1_pd(TWO_52)))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -205,6 +250,19 @@ mod tests {
             );
         }
         Ok(())
+    }
+
+    /// [`pair::round`] on four values, two at a time.
+    #[target_feature(enable = "avx2")]
+    fn round_via_pairs(x: __m256d) -> __m256d {
+        let [a, b, c, d] = to_array(x);
+        let [p, q] = [_mm_set_pd(b, a), _mm_set_pd(d, c)].map(|v| {
+            let mut out = [0.0; 2];
+            // SAFETY: a store of two f64.
+            unsafe { _mm_storeu_pd(out.as_mut_ptr(), pair::round(v)) };
+            out
+        });
+        from_array([p[0], p[1], q[0], q[1]])
     }
 
     /// Values that take each branch of the functions: whole and half numbers, the logarithm's
@@ -241,6 +299,7 @@ mod tests {
         for chunk in EDGES.chunks_exact(4) {
             let x: [f64; 4] = chunk.try_into().unwrap();
             check(round, crate::math::round, x).unwrap();
+            check(round_via_pairs, crate::math::round, x).unwrap();
             check(db_to_gain, crate::dynamics::db_to_gain_f64, x).unwrap();
             let positive = x.map(|v| v.abs().max(f64::MIN_POSITIVE));
             check(ln_normal, crate::dynamics::ln_normal, positive).unwrap();
@@ -258,6 +317,8 @@ mod tests {
             check(db_to_gain, crate::dynamics::db_to_gain_f64, db)?;
             check(round, crate::math::round, db)?;
             check(round, crate::math::round, halves.map(|h| h as f64 / 2.0))?;
+            check(round_via_pairs, crate::math::round, halves.map(|h| h as f64 / 2.0))?;
+            check(round_via_pairs, crate::math::round, db)?;
             let powers = powers.map(|e| 10f64.powf(e / 10.0));
             check(ln_normal, crate::dynamics::ln_normal, powers)?;
             check(power_db, crate::dynamics::power_db, powers)?;
