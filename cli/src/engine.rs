@@ -458,6 +458,9 @@ pub struct Cache {
     frames: u64,
     rate: u32,
     finished: bool,
+    /// A push's working space: interleaved frames (two blocks), the detection (a block each).
+    interleaved: Vec<f32>,
+    detection: [Vec<f32>; 2],
 }
 
 /// What [`estimate`] reads: the detection held by the limiter's window ([`PeakHold`]) and each
@@ -467,6 +470,8 @@ struct Estimation {
     held_len: u64,
     hold: PeakHold,
     contributions: BufWriter<File>,
+    /// A block of held detection on its way to the file.
+    scratch: Vec<f32>,
 }
 
 fn temporary(directory: &Path) -> Result<BufWriter<File>> {
@@ -488,31 +493,46 @@ fn max_of(start: f32, left: &[f32], right: &[f32]) -> f32 {
     f32::from_bits(start.to_bits().max(bits(left)).max(bits(right)))
 }
 
-fn write_pairs(file: &mut BufWriter<File>, left: &[f32], right: &[f32]) -> Result<()> {
-    // Filled in place (a store per value, where pushing checked the capacity every time).
-    let mut bytes = vec![0u8; left.len().min(right.len()) * 8];
-    for ((frame, l), r) in bytes.chunks_exact_mut(8).zip(left).zip(right) {
-        frame[..4].copy_from_slice(&l.to_le_bytes());
-        frame[4..].copy_from_slice(&r.to_le_bytes());
+fn write_pairs(
+    file: &mut BufWriter<File>,
+    interleaved: &mut [f32],
+    left: &[f32],
+    right: &[f32],
+) -> Result<()> {
+    let interleaved = &mut interleaved[..2 * left.len().min(right.len())];
+    for ((frame, &l), &r) in interleaved.chunks_exact_mut(2).zip(left).zip(right) {
+        frame[0] = l;
+        frame[1] = r;
     }
-    file.write_all(&bytes)
-        .context("writing the temporary file failed (disk full?)")
+    write_values(file, interleaved)
 }
 
-/// Reads interleaved stereo `f32` from `file` into `left`/`right` (n frames).
+/// Reads interleaved stereo `f32` from `file` into `left`/`right`, as many frames as
+/// `interleaved` holds pairs.
 fn read_pairs(
     file: &mut BufReader<File>,
-    bytes: &mut [u8],
+    interleaved: &mut [f32],
     left: &mut [f32],
     right: &mut [f32],
 ) -> Result<()> {
-    file.read_exact(bytes)
-        .context("reading the temporary file failed")?;
-    for (i, frame) in bytes.chunks_exact(8).enumerate() {
-        left[i] = f32::from_le_bytes(frame[..4].try_into().unwrap());
-        right[i] = f32::from_le_bytes(frame[4..].try_into().unwrap());
+    read_values(file, interleaved)?;
+    for (i, frame) in interleaved.chunks_exact(2).enumerate() {
+        left[i] = frame[0];
+        right[i] = frame[1];
     }
     Ok(())
+}
+
+/// The temporary files hold `f32` in the machine's own byte order: this process writes them
+/// and reads them back, so they go to and from the file as they lie in memory.
+fn write_values(file: &mut BufWriter<File>, values: &[f32]) -> Result<()> {
+    file.write_all(bytemuck::cast_slice(values))
+        .context("writing the temporary file failed (disk full?)")
+}
+
+fn read_values(file: &mut BufReader<File>, values: &mut [f32]) -> Result<()> {
+    file.read_exact(bytemuck::cast_slice_mut(values))
+        .context("reading the temporary file failed")
 }
 
 fn reader(file: &mut BufWriter<File>) -> Result<BufReader<File>> {
@@ -535,6 +555,7 @@ impl Cache {
                 held_len: 0,
                 hold: l.peak_hold(),
                 contributions: temporary(directory)?,
+                scratch: vec![0.0; BLOCK],
             }),
             _ => None,
         };
@@ -546,6 +567,8 @@ impl Cache {
             frames: 0,
             rate,
             finished: false,
+            interleaved: vec![0.0; 2 * BLOCK],
+            detection: [vec![0.0; BLOCK], vec![0.0; BLOCK]],
         })
     }
 
@@ -566,24 +589,34 @@ impl Cache {
     /// [`LoudnessMeter::process_keeping`] keeps them) when [`Cache::keeps_contributions`].
     pub fn push(&mut self, left: &[f32], right: &[f32], kept: Option<&[f32]>) -> Result<()> {
         assert!(!self.finished, "pushed after finish");
-        write_pairs(&mut self.audio, left, right)?;
+        let n = left.len().min(right.len());
+        if n > BLOCK {
+            for start in (0..n).step_by(BLOCK) {
+                let end = (start + BLOCK).min(n);
+                let kept = kept.map(|k| &k[start..end]);
+                self.push(&left[start..end], &right[start..end], kept)?;
+            }
+            return Ok(());
+        }
+        let (left, right) = (&left[..n], &right[..n]);
+        write_pairs(&mut self.audio, &mut self.interleaved, left, right)?;
         if let Some((file, [dl, dr])) = &mut self.peaks {
-            let mut pl = vec![0.0; left.len()];
-            let mut pr = vec![0.0; right.len()];
-            dl.process_block(left, &mut pl);
-            dr.process_block(right, &mut pr);
-            self.detected_peak = max_of(self.detected_peak, &pl, &pr);
-            write_pairs(file, &pl, &pr)?;
+            let [pl, pr] = &mut self.detection;
+            let (pl, pr) = (&mut pl[..n], &mut pr[..n]);
+            dl.process_block(left, pl);
+            dr.process_block(right, pr);
+            self.detected_peak = max_of(self.detected_peak, pl, pr);
+            write_pairs(file, &mut self.interleaved, pl, pr)?;
             match (kept, &mut self.estimation) {
                 (Some(kept), Some(e)) => {
-                    write_values(&mut e.contributions, kept)?;
-                    e.push_detection(&pl, &pr)?;
+                    write_values(&mut e.contributions, &kept[..n])?;
+                    e.push_detection(pl, pr)?;
                 }
                 (None, Some(_)) => self.estimation = None,
                 _ => {}
             }
         }
-        self.frames += left.len() as u64;
+        self.frames += n as u64;
         Ok(())
     }
 
@@ -596,7 +629,7 @@ impl Cache {
             let pl: Vec<f32> = (0..tail).map(|_| dl.process(0.0)).collect();
             let pr: Vec<f32> = (0..tail).map(|_| dr.process(0.0)).collect();
             self.detected_peak = max_of(self.detected_peak, &pl, &pr);
-            write_pairs(file, &pl, &pr)?;
+            write_pairs(file, &mut vec![0.0; 2 * tail], &pl, &pr)?;
             if let Some(e) = &mut self.estimation {
                 e.push_detection(&pl, &pr)?;
                 let silence = vec![0.0; e.hold.window()];
@@ -621,7 +654,7 @@ impl Cache {
             file: reader(&mut self.audio)?,
             rate: self.rate,
             remaining: self.frames,
-            bytes: vec![0; BLOCK * 8],
+            interleaved: vec![0.0; 2 * BLOCK],
         })
     }
 
@@ -636,7 +669,6 @@ impl Cache {
             Ok(ValueStream {
                 file: reader(file)?,
                 remaining,
-                bytes: vec![0; BLOCK * 4],
             })
         };
         Ok(Some((
@@ -654,7 +686,7 @@ impl Cache {
         Ok(Some(PeakStream {
             remaining: self.frames + detector.latency() as u64,
             file: reader(file)?,
-            bytes: vec![0; BLOCK * 8],
+            interleaved: vec![0.0; 2 * BLOCK],
         }))
     }
 }
@@ -663,7 +695,7 @@ pub struct CacheStream {
     file: BufReader<File>,
     rate: u32,
     remaining: u64,
-    bytes: Vec<u8>,
+    interleaved: Vec<f32>,
 }
 
 impl Stream for CacheStream {
@@ -673,7 +705,7 @@ impl Stream for CacheStream {
 
     fn read(&mut self, left: &mut [f32], right: &mut [f32]) -> Result<usize> {
         let n = (left.len().min(right.len()).min(BLOCK) as u64).min(self.remaining) as usize;
-        read_pairs(&mut self.file, &mut self.bytes[..n * 8], left, right)?;
+        read_pairs(&mut self.file, &mut self.interleaved[..2 * n], left, right)?;
         self.remaining -= n as u64;
         Ok(n)
     }
@@ -683,14 +715,14 @@ impl Stream for CacheStream {
 struct PeakStream {
     file: BufReader<File>,
     remaining: u64,
-    bytes: Vec<u8>,
+    interleaved: Vec<f32>,
 }
 
 impl PeakStream {
     /// Fills `left`/`right` (the same length, at most [`BLOCK`]).
     fn read(&mut self, left: &mut [f32], right: &mut [f32]) -> Result<()> {
         let n = (left.len() as u64).min(self.remaining) as usize;
-        read_pairs(&mut self.file, &mut self.bytes[..n * 8], left, right)?;
+        read_pairs(&mut self.file, &mut self.interleaved[..2 * n], left, right)?;
         left[n..].fill(0.0);
         right[n..].fill(0.0);
         self.remaining -= n as u64;
@@ -700,40 +732,27 @@ impl PeakStream {
 
 impl Estimation {
     fn push_detection(&mut self, left: &[f32], right: &[f32]) -> Result<()> {
-        let mut held = vec![0.0; left.len()];
-        self.hold.process(&[left, right], &mut held);
-        self.held_len += held.len() as u64;
-        write_values(&mut self.held, &held)
+        for (left, right) in left.chunks(BLOCK).zip(right.chunks(BLOCK)) {
+            let held = &mut self.scratch[..left.len()];
+            self.hold.process(&[left, right], held);
+            self.held_len += held.len() as u64;
+            write_values(&mut self.held, held)?;
+        }
+        Ok(())
     }
-}
-
-fn write_values(file: &mut BufWriter<File>, values: &[f32]) -> Result<()> {
-    let mut bytes = vec![0u8; values.len() * 4];
-    for (b, v) in bytes.chunks_exact_mut(4).zip(values) {
-        b.copy_from_slice(&v.to_le_bytes());
-    }
-    file.write_all(&bytes)
-        .context("writing the temporary file failed (disk full?)")
 }
 
 /// One `f32` per frame from a temporary file, then zeros.
 struct ValueStream {
     file: BufReader<File>,
     remaining: u64,
-    bytes: Vec<u8>,
 }
 
 impl ValueStream {
     /// Fills `values` (at most [`BLOCK`]); returns how many came from the file.
     fn read(&mut self, values: &mut [f32]) -> Result<usize> {
         let n = (values.len() as u64).min(self.remaining) as usize;
-        let bytes = &mut self.bytes[..n * 4];
-        self.file
-            .read_exact(bytes)
-            .context("reading the temporary file failed")?;
-        for (value, b) in values.iter_mut().zip(bytes.chunks_exact(4)) {
-            *value = f32::from_le_bytes(b.try_into().unwrap());
-        }
+        read_values(&mut self.file, &mut values[..n])?;
         values[n..].fill(0.0);
         self.remaining -= n as u64;
         Ok(n)
