@@ -41,7 +41,7 @@ pub mod smoother;
 
 pub use db::{db_to_gain, gain_to_db};
 pub use delay::DelayLine;
-pub use limiter::{Limiter, LimiterSettings, LimiterStats};
+pub use limiter::{HeldGainLanes, Limiter, LimiterSettings, LimiterStats, GAIN_LANES};
 pub use oversampling::{Oversampling, TruePeakDetector};
 pub use smoother::Smoother;
 

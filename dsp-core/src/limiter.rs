@@ -806,6 +806,276 @@ impl Limiter {
     }
 }
 
+/// Input gains [`HeldGainLanes`] works on at once.
+pub const GAIN_LANES: usize = 8;
+
+/// [`Limiter::gains_held`] at [`GAIN_LANES`] input gains at once, for an offline search that
+/// wants the loudness at several gains from one read of the held detection. Lane `l` gives
+/// exactly (bit for bit) what a freshly reset limiter's `gains_held` gives for the held peaks
+/// scaled by `input_gains[l]`: the same operations in the same order, one lane per gain, so
+/// that the compiler can run the lanes side by side.
+#[derive(Clone, Debug)]
+pub struct HeldGainLanes {
+    input_gains: [f32; GAIN_LANES],
+    drive: f32,
+    detection_limit: f32,
+    poles: ReleasePoles,
+    auto_release: bool,
+    /// `drive · ceiling`, trim and active mix (all settled).
+    scale: f32,
+    trim: f32,
+    active: f32,
+    /// Samples the delayed scale still reads as 0, as the scale delay does after a reset.
+    unscaled: usize,
+    release: [f32; GAIN_LANES],
+    slow: [f32; GAIN_LANES],
+    averages: [LaneAverage; 2],
+}
+
+/// [`MovingAverage`] (at rest on 1.0 after a reset) per lane.
+#[derive(Clone, Debug)]
+struct LaneAverage {
+    buffer: Vec<[f32; GAIN_LANES]>,
+    pos: usize,
+    inverse_window: f64,
+    sum: [f64; GAIN_LANES],
+}
+
+impl LaneAverage {
+    fn new(window: usize) -> Self {
+        Self {
+            buffer: vec![[1.0; GAIN_LANES]; window],
+            pos: 0,
+            inverse_window: 1.0 / window as f64,
+            sum: [window as f64; GAIN_LANES],
+        }
+    }
+
+    /// [`MovingAverage::process`] per lane. Its shortcut at rest returns the rest value without
+    /// moving on; here the lanes always move on, which gives the same outputs: at rest every
+    /// value in the window is the rest value, so the sum does not change and reads as the rest
+    /// value, and where the ring starts does not matter.
+    #[allow(clippy::needless_range_loop)]
+    #[inline(always)]
+    fn process(&mut self, value: [f32; GAIN_LANES]) -> [f32; GAIN_LANES] {
+        let old = &mut self.buffer[self.pos];
+        let mut out = [0.0; GAIN_LANES];
+        for l in 0..GAIN_LANES {
+            self.sum[l] += value[l] as f64 - old[l] as f64;
+            out[l] = (self.sum[l] * self.inverse_window) as f32;
+        }
+        *old = value;
+        self.pos += 1;
+        if self.pos == self.buffer.len() {
+            self.pos = 0;
+        }
+        out
+    }
+}
+
+impl Limiter {
+    /// Lanes for [`Limiter::gains_held`] at `input_gains` (factors applied to the held peaks),
+    /// each starting as this limiter does after a reset. Same conditions as `gains_held`, and
+    /// the ceiling, trim and bypass must be settled too. Allocates the ramp's history.
+    pub fn held_gain_lanes(&self, input_gains: [f32; GAIN_LANES]) -> HeldGainLanes {
+        assert!(
+            self.settings.stereo_link >= 1.0 || self.channels.len() == 1,
+            "held peaks serve a fully linked limiter"
+        );
+        assert!(
+            self.drive.is_settled()
+                && self.ceiling.is_settled()
+                && self.trim.is_settled()
+                && self.active_mix.is_settled(),
+            "lanes need steady gains"
+        );
+        let envelope = &self.channels[0].envelope;
+        HeldGainLanes {
+            input_gains,
+            drive: self.drive.target(),
+            detection_limit: self.detection_limit,
+            poles: self.poles,
+            auto_release: self.settings.auto_release,
+            scale: self.drive.target() * self.ceiling.target(),
+            trim: self.trim.target(),
+            active: self.active_mix.target(),
+            unscaled: self.scale_delay.delay(),
+            release: [1.0; GAIN_LANES],
+            slow: [1.0; GAIN_LANES],
+            averages: [
+                LaneAverage::new(envelope.average.window()),
+                LaneAverage::new(envelope.average2.window()),
+            ],
+        }
+    }
+}
+
+impl HeldGainLanes {
+    /// `gains[j][l]`: what `gains_held` gives at sample `j` for the held peaks times
+    /// `input_gains[l]`. Call in order through the held detection, in blocks of any size.
+    pub fn process(&mut self, held: &[f32], gains: &mut [[f32; GAIN_LANES]]) {
+        #[cfg(target_arch = "x86_64")]
+        if crate::kernels::has_avx2_fma() {
+            // SAFETY: the CPU supports AVX2 (checked above).
+            unsafe { self.process_avx2(held, gains) };
+            return;
+        }
+        self.process_lanes(held, gains);
+    }
+
+    /// The delayed `drive · ceiling` at the next sample.
+    #[inline(always)]
+    fn next_scale(&mut self) -> f32 {
+        if self.unscaled > 0 {
+            self.unscaled -= 1;
+            0.0
+        } else {
+            self.scale
+        }
+    }
+
+    /// [`HeldGainLanes::process_lanes`] in AVX registers, operation for operation.
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx2")]
+    unsafe fn process_avx2(&mut self, held: &[f32], gains: &mut [[f32; GAIN_LANES]]) {
+        use std::arch::x86_64::*;
+        let splat = _mm256_set1_ps;
+        let one = splat(1.0);
+        let input_gains = _mm256_loadu_ps(self.input_gains.as_ptr());
+        let drive = splat(self.drive);
+        let limit = splat(self.detection_limit);
+        let (release_pole, slow_attack, slow_release) = (
+            splat(self.poles.release),
+            splat(self.poles.slow_attack),
+            splat(self.poles.slow_release),
+        );
+        let (active, trim) = (splat(self.active), splat(self.trim));
+        let mut release = _mm256_loadu_ps(self.release.as_ptr());
+        let mut slow = _mm256_loadu_ps(self.slow.as_ptr());
+        // Each moving average's sums as two f64 halves.
+        let mut sums = self.averages.each_ref().map(|a| {
+            [
+                _mm256_loadu_pd(a.sum.as_ptr()),
+                _mm256_loadu_pd(a.sum.as_ptr().add(4)),
+            ]
+        });
+        let inverse = self
+            .averages
+            .each_ref()
+            .map(|a| _mm256_set1_pd(a.inverse_window));
+        for (&h, out) in held.iter().zip(gains.iter_mut()) {
+            let scale = self.next_scale();
+            let driven = _mm256_mul_ps(_mm256_mul_ps(splat(h), input_gains), drive);
+            let required = _mm256_blendv_ps(
+                one,
+                _mm256_div_ps(limit, driven),
+                _mm256_cmp_ps::<_CMP_GT_OQ>(driven, limit),
+            );
+            let released = if self.auto_release {
+                let attacking = _mm256_add_ps(
+                    required,
+                    _mm256_mul_ps(_mm256_sub_ps(slow, required), slow_attack),
+                );
+                let recovering =
+                    _mm256_sub_ps(one, _mm256_mul_ps(_mm256_sub_ps(one, slow), slow_release));
+                slow = _mm256_blendv_ps(
+                    recovering,
+                    attacking,
+                    _mm256_cmp_ps::<_CMP_LT_OQ>(required, slow),
+                );
+                _mm256_sub_ps(
+                    slow,
+                    _mm256_mul_ps(_mm256_sub_ps(slow, release), release_pole),
+                )
+            } else {
+                _mm256_sub_ps(
+                    one,
+                    _mm256_mul_ps(_mm256_sub_ps(one, release), release_pole),
+                )
+            };
+            // `f32::min` of values that are never NaN: the first where it is smaller.
+            release = _mm256_blendv_ps(
+                required,
+                released,
+                _mm256_cmp_ps::<_CMP_LT_OQ>(released, required),
+            );
+            let mut ramped = release;
+            for (k, average) in self.averages.iter_mut().enumerate() {
+                let slot = average.buffer[average.pos].as_mut_ptr();
+                let old = _mm256_loadu_ps(slot);
+                _mm256_storeu_ps(slot, ramped);
+                average.pos += 1;
+                if average.pos == average.buffer.len() {
+                    average.pos = 0;
+                }
+                let halves = [
+                    (_mm256_castps256_ps128(ramped), _mm256_castps256_ps128(old)),
+                    (
+                        _mm256_extractf128_ps::<1>(ramped),
+                        _mm256_extractf128_ps::<1>(old),
+                    ),
+                ];
+                let mut averaged = [_mm_setzero_ps(); 2];
+                for (half, (value, old)) in halves.into_iter().enumerate() {
+                    let sum = &mut sums[k][half];
+                    let difference = _mm256_sub_pd(_mm256_cvtps_pd(value), _mm256_cvtps_pd(old));
+                    *sum = _mm256_add_pd(*sum, difference);
+                    averaged[half] = _mm256_cvtpd_ps(_mm256_mul_pd(*sum, inverse[k]));
+                }
+                ramped = _mm256_set_m128(averaged[1], averaged[0]);
+            }
+            let scaled = _mm256_mul_ps(_mm256_mul_ps(splat(scale), ramped), trim);
+            let gain = _mm256_add_ps(one, _mm256_mul_ps(active, _mm256_sub_ps(scaled, one)));
+            _mm256_storeu_ps(out.as_mut_ptr(), gain);
+        }
+        _mm256_storeu_ps(self.release.as_mut_ptr(), release);
+        _mm256_storeu_ps(self.slow.as_mut_ptr(), slow);
+        for (average, [low, high]) in self.averages.iter_mut().zip(sums) {
+            _mm256_storeu_pd(average.sum.as_mut_ptr(), low);
+            _mm256_storeu_pd(average.sum.as_mut_ptr().add(4), high);
+        }
+    }
+
+    /// The lanes in plain code (no fused operations, so every path rounds alike).
+    // A lane index addresses the state arrays and the gains together.
+    #[allow(clippy::needless_range_loop)]
+    #[inline(always)]
+    fn process_lanes(&mut self, held: &[f32], gains: &mut [[f32; GAIN_LANES]]) {
+        let poles = self.poles;
+        for (&h, out) in held.iter().zip(gains.iter_mut()) {
+            let scale = self.next_scale();
+            let mut released = [0.0f32; GAIN_LANES];
+            for l in 0..GAIN_LANES {
+                // `require`, then `Envelope::release_and_ramp` up to the ramp.
+                let driven = h * self.input_gains[l] * self.drive;
+                let required = if driven > self.detection_limit {
+                    self.detection_limit / driven
+                } else {
+                    1.0
+                };
+                let release = if self.auto_release {
+                    let slow = self.slow[l];
+                    self.slow[l] = if required < slow {
+                        required + (slow - required) * poles.slow_attack
+                    } else {
+                        1.0 - (1.0 - slow) * poles.slow_release
+                    };
+                    self.slow[l] - (self.slow[l] - self.release[l]) * poles.release
+                } else {
+                    1.0 - (1.0 - self.release[l]) * poles.release
+                };
+                self.release[l] = release.min(required);
+                released[l] = self.release[l];
+            }
+            let [first, second] = &mut self.averages;
+            let ramped = second.process(first.process(released));
+            for l in 0..GAIN_LANES {
+                out[l] = 1.0 + self.active * (scale * ramped[l] * self.trim - 1.0);
+            }
+        }
+    }
+}
+
 /// Splits a ramp of `lookahead` samples into two moving averages whose cascade spans it:
 /// `first + second − 1 == lookahead`.
 fn split_ramp(lookahead: usize) -> (usize, usize) {
@@ -816,4 +1086,54 @@ fn split_ramp(lookahead: usize) -> (usize, usize) {
 /// Milliseconds to a whole number of samples, at least 1.
 fn ms_to_samples(sample_rate: f32, ms: f32) -> usize {
     ((ms * 0.001 * sample_rate).round() as usize).max(1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The AVX lanes are the plain lanes (the path of CPUs without AVX2) bit for bit, with and
+    /// without auto release, across resting, limiting and recovering stretches.
+    #[cfg(target_arch = "x86_64")]
+    #[test]
+    fn gain_lanes_in_registers_are_the_plain_lanes() {
+        if !crate::kernels::has_avx2_fma() {
+            return;
+        }
+        let mut noise = crate::noise::WhiteNoise::new(11);
+        let held: Vec<f32> = (0..20_000)
+            .map(|n| {
+                let level = [0.2, 1.5, 0.05, 3.0][(n / 2_500) % 4];
+                (noise.next_f64().abs() * level) as f32
+            })
+            .collect();
+        let gains = [0.5, 1.0, 1.2, 1.5, 2.0, 3.0, 5.0, 10.0];
+        for auto_release in [false, true] {
+            let settings = LimiterSettings {
+                auto_release,
+                ..LimiterSettings::default()
+            };
+            let limiter = Limiter::new(48_000.0, 2, settings);
+            let mut plain = limiter.held_gain_lanes(gains);
+            let mut registers = plain.clone();
+            let mut want = vec![[0.0f32; GAIN_LANES]; held.len()];
+            let mut got = want.clone();
+            for (h, (w, g)) in held
+                .chunks(700)
+                .zip(want.chunks_mut(700).zip(got.chunks_mut(700)))
+            {
+                plain.process_lanes(h, w);
+                // SAFETY: AVX2 is there (checked above).
+                unsafe { registers.process_avx2(h, g) };
+            }
+            for (j, (w, g)) in want.iter().zip(&got).enumerate() {
+                assert_eq!(
+                    w.map(f32::to_bits),
+                    g.map(f32::to_bits),
+                    "auto release {auto_release}, sample {j}"
+                );
+            }
+            assert!(want.iter().any(|w| w[7] < 0.2), "limits");
+        }
+    }
 }

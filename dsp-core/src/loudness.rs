@@ -231,8 +231,10 @@ pub struct LoudnessMeter {
     short_term_sum: f64,
     /// Completed steps since the reset.
     steps: u64,
-    max_momentary: f64,
-    max_short_term: f64,
+    /// The largest momentary and short-term mean squares (the loudness rises with them, so the
+    /// maxima are converted on reading rather than every 5 ms).
+    max_momentary_energy: f64,
+    max_short_term_energy: f64,
     integrated: Histogram,
     range: Histogram,
     detectors: Vec<TruePeakDetector>,
@@ -303,8 +305,8 @@ impl LoudnessMeter {
             momentary_sum: 0.0,
             short_term_sum: 0.0,
             steps: 0,
-            max_momentary: NO_LOUDNESS,
-            max_short_term: NO_LOUDNESS,
+            max_momentary_energy: 0.0,
+            max_short_term_energy: 0.0,
             integrated: Histogram::new(),
             range: Histogram::new(),
             detectors: vec![detector; channels],
@@ -334,8 +336,8 @@ impl LoudnessMeter {
         self.momentary_sum = 0.0;
         self.short_term_sum = 0.0;
         self.steps = 0;
-        self.max_momentary = NO_LOUDNESS;
-        self.max_short_term = NO_LOUDNESS;
+        self.max_momentary_energy = 0.0;
+        self.max_short_term_energy = 0.0;
         self.integrated.reset();
         self.range.reset();
         self.detectors.iter_mut().for_each(TruePeakDetector::reset);
@@ -383,6 +385,28 @@ impl LoudnessMeter {
             if self.position == self.boundaries[self.subblock] {
                 self.finish_subblock();
             }
+        }
+    }
+
+    /// Frames from here to the end of the current 100 ms sub-block: where a caller that sums
+    /// contributions itself ([`LoudnessMeter::process_weighted_sum`]) has to stop.
+    pub fn frames_to_subblock_end(&self) -> usize {
+        self.boundaries[self.subblock] - self.position
+    }
+
+    /// [`LoudnessMeter::process_weighted`] of `frames` contributions (at most
+    /// [`LoudnessMeter::frames_to_subblock_end`]) given as their sum, added up in order from
+    /// zero in `f64` as `process_weighted` adds up what one call hands it within a sub-block:
+    /// for metering at several scalings from one pass over the contributions.
+    pub fn process_weighted_sum(&mut self, energy: f64, frames: usize) {
+        assert!(
+            frames <= self.frames_to_subblock_end(),
+            "a sum crossing a sub-block"
+        );
+        self.energy += energy;
+        self.position += frames;
+        if self.position == self.boundaries[self.subblock] {
+            self.finish_subblock();
         }
     }
 
@@ -486,8 +510,8 @@ impl LoudnessMeter {
                 self.range.add(self.short_term_energy());
             }
         }
-        self.max_momentary = self.max_momentary.max(self.momentary());
-        self.max_short_term = self.max_short_term.max(self.short_term());
+        self.max_momentary_energy = self.max_momentary_energy.max(self.momentary_energy());
+        self.max_short_term_energy = self.max_short_term_energy.max(self.short_term_energy());
     }
 
     /// Sum of the newest `count` sub-blocks.
@@ -517,12 +541,12 @@ impl LoudnessMeter {
 
     /// Largest momentary loudness since the reset (windows every 5 ms), LUFS.
     pub fn max_momentary(&self) -> f64 {
-        self.max_momentary
+        loudness_of(self.max_momentary_energy)
     }
 
     /// Largest short-term loudness since the reset (windows every 5 ms), LUFS.
     pub fn max_short_term(&self) -> f64 {
-        self.max_short_term
+        loudness_of(self.max_short_term_energy)
     }
 
     /// Integrated (gated) loudness since the last reset, LUFS.
@@ -587,8 +611,8 @@ impl LoudnessMeter {
         }
         self.integrated.merge(&other.integrated);
         self.range.merge(&other.range);
-        self.max_momentary = self.max_momentary.max(other.max_momentary);
-        self.max_short_term = self.max_short_term.max(other.max_short_term);
+        self.max_momentary_energy = self.max_momentary_energy.max(other.max_momentary_energy);
+        self.max_short_term_energy = self.max_short_term_energy.max(other.max_short_term_energy);
         for (a, b) in self.true_peaks.iter_mut().zip(&other.true_peaks) {
             *a = a.max(*b);
         }

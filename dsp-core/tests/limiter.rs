@@ -5,7 +5,7 @@ mod common;
 
 use common::*;
 use dsp_core::oversampling::Oversampling;
-use dsp_core::{Limiter, LimiterSettings};
+use dsp_core::{Limiter, LimiterSettings, GAIN_LANES};
 
 const RATES: [f32; 3] = [44_100.0, 48_000.0, 96_000.0];
 
@@ -649,6 +649,73 @@ fn gains_from_held_peaks_are_the_gains_the_render_applies() {
                     assert!(
                         (got - want).abs() <= 1e-6 * want.abs().max(1e-3),
                         "{oversampling:?} block {block} channel {c} sample {j}: {got} vs {want}"
+                    );
+                }
+            }
+        }
+    }
+}
+
+/// Eight input gains in lanes give, lane for lane and bit for bit, what `gains_held` gives on
+/// the held peaks scaled by each gain: with and without auto release, two lookaheads, a trim,
+/// gains from −30 to +24 dB (no limiting, light and deep limiting), any block size.
+#[test]
+fn gain_lanes_are_gains_held_bit_for_bit() {
+    let fs = 48_000.0;
+    let len = 24_000;
+    let input = vec![clipped_drums(fs as f64, len, 4), pink_noise(len, 0.7, 5)];
+    let input_gains_db = [-30.0f32, 0.0, 1.5, 3.0, 6.0, 10.0, 16.0, 24.0];
+    let input_gains = input_gains_db.map(|db| 10f32.powf(db / 20.0));
+    for (auto_release, lookahead_ms, trim_db) in [(true, 1.5, 0.0), (false, 5.0, -0.5)] {
+        let settings = LimiterSettings {
+            auto_release,
+            lookahead_ms,
+            output_trim_db: trim_db,
+            ..settings(2.0, -1.0, Oversampling::X8)
+        };
+        let mut limiter = Limiter::new(fs, 2, settings);
+        let peaks = detect(&limiter, &input);
+        let mut hold = limiter.peak_hold();
+        let mut held = vec![0.0f32; len];
+        hold.process(&[&peaks[0], &peaks[1]], &mut held);
+        let want: Vec<Vec<f32>> = input_gains
+            .iter()
+            .map(|&gain| {
+                limiter.reset();
+                let scaled: Vec<f32> = held.iter().map(|&h| h * gain).collect();
+                let mut gains = vec![0.0f32; len];
+                limiter.gains_held(&scaled, &mut gains);
+                gains
+            })
+            .collect();
+        let latency = limiter.latency() as usize;
+        assert!(
+            want[0][..latency].iter().all(|&g| g == 0.0),
+            "the scale delay's start"
+        );
+        let resting = want[0][latency];
+        assert!(
+            want[0][latency..].iter().all(|&g| g == resting),
+            "no limiting in the first lane"
+        );
+        assert!(
+            want[7].iter().any(|&g| g < 0.1),
+            "deep limiting in the last lane"
+        );
+        for block in [1, 37, 4096] {
+            limiter.reset();
+            let mut lanes = limiter.held_gain_lanes(input_gains);
+            let mut got = vec![[0.0f32; GAIN_LANES]; len];
+            for (h, g) in held.chunks(block).zip(got.chunks_mut(block)) {
+                lanes.process(h, g);
+            }
+            for (l, want) in want.iter().enumerate() {
+                for (j, (got, want)) in got.iter().zip(want).enumerate() {
+                    assert_eq!(
+                        got[l].to_bits(),
+                        want.to_bits(),
+                        "auto release {auto_release} block {block} lane {l} sample {j}: {} vs {want}",
+                        got[l]
                     );
                 }
             }
