@@ -577,27 +577,34 @@ pub fn run(manifest_path: &Path, output: Option<PathBuf>, force: bool, quiet: bo
                     target.lufs,
                     target::TOLERANCE,
                     can_estimate,
-                    |gain, evaluation| {
-                        let meters: Vec<LoudnessMeter> = work
+                    |evaluation| {
+                        // Per track, one meter per gain asked; then per gain the album's.
+                        let per_track: Vec<Vec<LoudnessMeter>> = work
                             .par_iter_mut()
                             .zip(&finishes)
                             .map(|((prepared, ticker), finish)| match evaluation {
-                                Evaluation::Estimate => {
-                                    ticker.stage(&format!("estimate {gain:+.1} dB"));
-                                    let meter = finish.estimate(prepared, gain)?;
-                                    Ok(meter.expect("every cache keeps contributions"))
+                                Evaluation::Estimates(gains) => {
+                                    Ok(Vec::from(finish.estimates(prepared, ticker, gains)?))
                                 }
-                                Evaluation::Measure => {
+                                Evaluation::Measure(gain) => {
                                     ticker.stage(&format!("search {gain:+.1} dB"));
-                                    finish.measure(prepared, gain)
+                                    Ok(vec![finish.measure(prepared, gain)?])
                                 }
                             })
                             .collect::<Result<_>>()?;
-                        let mut album = LoudnessMeter::new(rate, 2).map_err(anyhow::Error::msg)?;
-                        for meter in &meters {
-                            album.merge_programme(meter).map_err(anyhow::Error::msg)?;
-                        }
-                        Ok(album.integrated())
+                        let gains = per_track.first().map_or(0, Vec::len);
+                        (0..gains)
+                            .map(|g| {
+                                let mut album =
+                                    LoudnessMeter::new(rate, 2).map_err(anyhow::Error::msg)?;
+                                for meters in &per_track {
+                                    album
+                                        .merge_programme(&meters[g])
+                                        .map_err(anyhow::Error::msg)?;
+                                }
+                                Ok(album.integrated())
+                            })
+                            .collect()
                     },
                 )
                 .with_context(|| format!("{origin}: album loudness"))?;

@@ -139,27 +139,55 @@ impl Finish<'_> {
         Ok(meter)
     }
 
-    /// The loudness after limiter and fades at `gain_db`, estimated without rendering
-    /// ([`engine::estimate`]); `None` when the cache cannot estimate (no limiter).
-    pub fn estimate(&self, prepared: &mut Prepared, gain_db: f64) -> Result<Option<LoudnessMeter>> {
+    /// The loudness after limiter and fades at [`target::LANES`] gains, estimated from one read
+    /// of the cache without rendering ([`engine::estimate_lanes`]); `None` when the cache cannot
+    /// estimate (no limiter).
+    pub fn estimate_lanes(
+        &self,
+        prepared: &mut Prepared,
+        gains_db: &[f64; target::LANES],
+    ) -> Result<Option<[LoudnessMeter; target::LANES]>> {
         let rate = prepared.cache.rate();
         let Some(mut limiter) = chain::limiter(self.config, self.ceiling as f32, rate as f32)?
         else {
             return Ok(None);
         };
-        let mut meter = LoudnessMeter::new(rate, prepared.channels).map_err(anyhow::Error::msg)?;
+        let mut meters = Vec::with_capacity(target::LANES);
+        for _ in 0..target::LANES {
+            meters.push(LoudnessMeter::new(rate, prepared.channels).map_err(anyhow::Error::msg)?);
+        }
+        let mut meters: [LoudnessMeter; target::LANES] = meters
+            .try_into()
+            .map_err(|_| anyhow::anyhow!("one meter per lane"))?;
         let fades = Fades {
             total: prepared.cache.frames(),
             ..self.fades
         };
-        let estimated = engine::estimate(
+        let estimated = engine::estimate_lanes(
             &mut prepared.cache,
-            gain_db,
+            gains_db,
             &mut limiter,
             fades,
-            &mut meter,
+            &mut meters,
         )?;
-        Ok(estimated.then_some(meter))
+        Ok(estimated.then_some(meters))
+    }
+
+    /// [`Finish::estimate_lanes`] for a search, which only asks where the cache can estimate,
+    /// showing the gains on `ticker`.
+    pub fn estimates(
+        &self,
+        prepared: &mut Prepared,
+        ticker: &mut Ticker,
+        gains_db: &[f64; target::LANES],
+    ) -> Result<[LoudnessMeter; target::LANES]> {
+        ticker.stage(&format!(
+            "estimate {:+.1}…{:+.1} dB",
+            gains_db[0],
+            gains_db[target::LANES - 1]
+        ));
+        let meters = self.estimate_lanes(prepared, gains_db)?;
+        Ok(meters.expect("the search estimates where the cache keeps contributions"))
     }
 
     /// Renders at `gain_db`, dithers for `dither`, writes to `writer` (one or two channels: a
@@ -326,7 +354,7 @@ const GATING_BLOCK_SECONDS: f64 = 0.4;
 
 /// The gain that meets `target` (or 0 dB without one); `within` as in
 /// [`target::find_gain_estimating`]: above [`target::TOLERANCE`] the caller renders and
-/// measures the answer, which may then be an estimate's ([`Finish::estimate`]) that no render
+/// measures the answer, which may then be an estimate's ([`Finish::estimates`]) that no render
 /// has checked.
 pub fn gain_for(
     target: Option<Target>,
@@ -391,26 +419,22 @@ pub fn gain_for(
     if finish.needs_no_render(prepared, unlimited_gain)? {
         return Ok(unchanged(unlimited_gain));
     }
-    // Estimates (a fraction of a render each, see `engine::estimate`) find the gain; renders
-    // check it. Every render runs the limiter from the detection made once in `prepare`.
+    // Estimates (passes of eight gains, a fraction of a render each, see
+    // `engine::estimate_lanes`) find the gain; renders check it. Every render runs the limiter
+    // from the detection made once in `prepare`.
     let can_estimate = prepared.cache.keeps_contributions();
-    target::find_gain_estimating(
-        unlimited,
-        target.lufs,
-        within,
-        can_estimate,
-        |gain, evaluation| match evaluation {
-            Evaluation::Estimate => {
-                ticker.stage(&format!("estimate {gain:+.1} dB"));
-                let meter = finish.estimate(prepared, gain)?;
-                Ok(meter.expect("the cache keeps contributions").integrated())
+    target::find_gain_estimating(unlimited, target.lufs, within, can_estimate, |evaluation| {
+        match evaluation {
+            Evaluation::Estimates(gains) => {
+                let meters = finish.estimates(prepared, ticker, gains)?;
+                Ok(meters.iter().map(LoudnessMeter::integrated).collect())
             }
-            Evaluation::Measure => {
+            Evaluation::Measure(gain) => {
                 ticker.stage(&format!("search {gain:+.1} dB"));
-                Ok(finish.measure(prepared, gain)?.integrated())
+                Ok(vec![finish.measure(prepared, gain)?.integrated()])
             }
-        },
-    )
+        }
+    })
 }
 
 /// Bit depth when none is asked for: 16-bit sources stay 16-bit, everything else becomes 24.

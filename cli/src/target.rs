@@ -167,49 +167,188 @@ pub fn find_gain(
     bail!("the loudness search did not settle within {MAX_EVALUATIONS} passes")
 }
 
-/// How close a search on estimates gets, LU ([`find_gain_estimating`]).
+/// Gains a pass of estimates tries at once.
+pub const LANES: usize = dsp_core::GAIN_LANES;
+/// The first pass of estimates, dB above the gain that meets the target without limiting: dense
+/// where answers usually lie (the loudness rises 0.3–0.55 LU per dB where a limiter works on
+/// the test material and the bench, so 1–5 dB up), reaching 12 dB.
+const FIRST_LANES: [f64; LANES] = [0.0, 0.75, 1.5, 2.5, 3.75, 5.5, 8.0, 12.0];
+/// Steps beyond the furthest gain tried when no estimate reached the target (below the lowest
+/// when every one passed it), dB.
+const FURTHER_LANES: [f64; LANES] = [1.0, 2.0, 3.5, 5.0, 7.0, 10.0, 14.0, 19.0];
+/// Gains around the target this close together, dB, are close enough to interpolate between:
+/// the curve bends by at most a few tenths of a LU per dB per dB, so a cubic through four
+/// estimates this far apart is off by well under a thousandth of a LU.
+const FINE_SPACING: f64 = 0.6;
+const MAX_LANE_PASSES: usize = 6;
+/// How far two cubics through neighbouring estimates may disagree on the root, LU, for one of
+/// them to be the answer without a closer pass.
+const INTERPOLATION_TOLERANCE: f64 = 0.002;
+/// An estimate this close to the target, LU, is the answer as it stands.
 const ESTIMATE_TOLERANCE: f64 = 0.005;
-/// From an estimate this close, LU, the search on estimates returns its next secant step
-/// without estimating it: from within a few hundredths that step lands within a few
-/// thousandths (0.0004 LU on the bench, from 0.036), an estimate's own error is up to 0.035 LU,
-/// and what follows measures the answer anyway.
-const ESTIMATE_WITHIN: f64 = 0.05;
 
-/// How [`find_gain_estimating`] asks for a loudness.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Evaluation {
-    /// Cheaper than a measurement, off by a few hundredths of a LU.
-    Estimate,
-    Measure,
+/// What [`find_gain_estimating`] asks for.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Evaluation<'a> {
+    /// Estimates of the loudness at these gains: cheaper than a measurement (all of them
+    /// together about the cost of one estimate), off by a few hundredths of a LU.
+    Estimates(&'a [f64; LANES]),
+    /// A measurement at one gain.
+    Measure(f64),
 }
 
-/// [`find_gain`] on estimates of the loudness first (when `can_estimate`), then on
-/// measurements from the estimate's answer, which usually meets the target at the first. With
-/// `within` above [`TOLERANCE`] the caller measures the answer itself, so the estimate's answer
-/// is returned unmeasured. `evaluations` counts measurements only.
+/// The gain where estimates of the loudness meet `target`, from passes of [`LANES`] gains:
+/// the first spread above `target − unlimited`, the next ones spread evenly inside the
+/// bracket the earlier ones found (or beyond them, when they did not reach or all passed the
+/// target), until estimates [`FINE_SPACING`] apart bracket it, or until cubics through the
+/// estimates around the bracket agree on the root ([`INTERPOLATION_TOLERANCE`]). Usually one
+/// pass on smooth programme, two where limiting sets in abruptly. The slope handed on is the
+/// bracket's secant.
+pub fn find_gain_lanes(
+    unlimited: f64,
+    target: f64,
+    mut estimates: impl FnMut(&[f64; LANES]) -> Result<[f64; LANES]>,
+) -> Result<Found> {
+    if !unlimited.is_finite() {
+        bail!("the programme is silent (below the −70 LUFS gate); no gain can reach {target} LUFS");
+    }
+    let first = target - unlimited;
+    let max_gain = first + MAX_EXTRA_GAIN;
+    // (gain, estimated loudness − target), by gain.
+    let mut points: Vec<(f64, f64)> = Vec::new();
+    let mut gains = FIRST_LANES.map(|offset| (first + offset).min(max_gain));
+    for _ in 0..MAX_LANE_PASSES {
+        let loudness = estimates(&gains)?;
+        points.extend(gains.iter().zip(loudness).map(|(&g, l)| (g, l - target)));
+        points.sort_by(|a, b| a.0.total_cmp(&b.0));
+        points.dedup_by(|a, b| a.0 == b.0);
+        if let Some(hit) = points.iter().position(|p| p.1.abs() <= ESTIMATE_TOLERANCE) {
+            let (gain, error) = points[hit];
+            let (g, e) = points[if hit + 1 < points.len() {
+                hit + 1
+            } else {
+                hit.max(1) - 1
+            }];
+            let slope = if g == gain {
+                FIRST_SLOPE
+            } else {
+                (e - error) / (g - gain)
+            };
+            return Ok(Found {
+                gain_db: gain,
+                evaluations: 0,
+                slope: slope.clamp(0.02, 1.5),
+            });
+        }
+        // The first estimate at or over the target; the one before it is under.
+        match points.iter().position(|p| p.1 >= 0.0) {
+            Some(0) => {
+                let lowest = points[0].0;
+                gains = FURTHER_LANES.map(|step| lowest - step);
+            }
+            None => {
+                let &(highest, error) = points.last().expect("estimated");
+                if highest >= max_gain {
+                    bail!(
+                        "target {target:.1} LUFS cannot be reached at this ceiling: {:.1} LUFS at {highest:+.1} dB of gain, {MAX_EXTRA_GAIN:.0} dB into the limiter",
+                        target + error
+                    );
+                }
+                gains = FURTHER_LANES.map(|step| (highest + step).min(max_gain));
+            }
+            Some(over) => {
+                let (under, above) = (points[over - 1], points[over]);
+                let width = above.0 - under.0;
+                let slope = ((above.1 - under.1) / width).clamp(0.02, 1.5);
+                let found = |gain_db| Found {
+                    gain_db,
+                    evaluations: 0,
+                    slope,
+                };
+                if width <= FINE_SPACING {
+                    let near = &points[over.saturating_sub(2)..(over + 2).min(points.len())];
+                    return Ok(found(root_between(near, under.0, above.0)));
+                }
+                // Wider apart, a cubic through the two estimates either side usually still
+                // finds the root to a few thousandths of a dB (the bench's programme: 0.0005
+                // dB from the next pass's answer). Trusted when every cubic through four
+                // neighbouring estimates around the bracket (at least two) agrees with it: where
+                // the curve bends sharply (limiting that sets in abruptly) they part.
+                let roots: Vec<f64> = (over.saturating_sub(3)..over)
+                    .filter(|&start| start + 4 <= points.len())
+                    .map(|start| root_between(&points[start..start + 4], under.0, above.0))
+                    .collect();
+                let spread = roots
+                    .iter()
+                    .fold(0.0f64, |m, r| m.max((r - roots[0]).abs()));
+                if roots.len() >= 2 && spread * slope <= INTERPOLATION_TOLERANCE {
+                    let centred = root_between(
+                        &points[over.saturating_sub(2)..(over + 2).min(points.len())],
+                        under.0,
+                        above.0,
+                    );
+                    return Ok(found(centred));
+                }
+                gains =
+                    std::array::from_fn(|k| under.0 + width * (k + 1) as f64 / (LANES + 1) as f64);
+            }
+        }
+    }
+    bail!("the loudness search on estimates did not settle within {MAX_LANE_PASSES} passes")
+}
+
+/// The root in `[low, high]` of the polynomial through `points` (errors of opposite sign at
+/// `low` and `high`, which are among them), by bisection.
+fn root_between(points: &[(f64, f64)], low: f64, high: f64) -> f64 {
+    let at = |x: f64| -> f64 {
+        points
+            .iter()
+            .enumerate()
+            .map(|(i, &(xi, yi))| {
+                let basis: f64 = points
+                    .iter()
+                    .enumerate()
+                    .filter(|&(j, _)| j != i)
+                    .map(|(_, &(xj, _))| (x - xj) / (xi - xj))
+                    .product();
+                yi * basis
+            })
+            .sum()
+    };
+    let (mut low, mut high) = (low, high);
+    for _ in 0..60 {
+        let middle = 0.5 * (low + high);
+        if at(middle) < 0.0 {
+            low = middle;
+        } else {
+            high = middle;
+        }
+    }
+    0.5 * (low + high)
+}
+
+/// The gain that meets `target`: on estimates ([`find_gain_lanes`]) when `can_estimate`, then
+/// [`find_gain`] on measurements from the estimates' answer, which usually meets the target at
+/// the first. With `within` above [`TOLERANCE`] the caller measures the answer itself, so the
+/// estimates' answer is returned unmeasured. `evaluations` counts measurements only.
+/// `loudness_at` answers an [`Evaluation`] with one loudness per gain.
 pub fn find_gain_estimating(
     unlimited: f64,
     target: f64,
     within: f64,
     can_estimate: bool,
-    mut loudness_at: impl FnMut(f64, Evaluation) -> Result<f64>,
+    mut loudness_at: impl FnMut(Evaluation) -> Result<Vec<f64>>,
 ) -> Result<Found> {
     let mut estimated = None;
     if can_estimate {
-        // The slope handed on is the last secant.
-        let search = Search {
-            tolerance: ESTIMATE_TOLERANCE,
-            within: ESTIMATE_WITHIN,
-            from: None,
-        };
-        let found = find_gain(unlimited, target, search, |gain| {
-            loudness_at(gain, Evaluation::Estimate)
+        let found = find_gain_lanes(unlimited, target, |gains| {
+            let loudness = loudness_at(Evaluation::Estimates(gains))?;
+            loudness
+                .try_into()
+                .map_err(|_| anyhow::anyhow!("one estimate per gain"))
         })?;
         if within > TOLERANCE {
-            return Ok(Found {
-                evaluations: 0,
-                ..found
-            });
+            return Ok(found);
         }
         estimated = Some(found);
     }
@@ -218,7 +357,7 @@ pub fn find_gain_estimating(
         ..Search::within(within)
     };
     find_gain(unlimited, target, search, |gain| {
-        loudness_at(gain, Evaluation::Measure)
+        Ok(loudness_at(Evaluation::Measure(gain))?[0])
     })
 }
 
@@ -269,22 +408,30 @@ mod tests {
         }
     }
 
-    /// Estimates off by a few hundredths find the gain; one measurement confirms it (or a
-    /// second corrects it), against five or more measurements without estimates; a caller that
-    /// measures the answer itself gets it unmeasured.
+    /// A `find_gain_estimating` evaluation on the curve, estimates off by `bias`, counting
+    /// passes of estimates and measurements.
+    fn evaluate(bias: f64, passes: &mut usize, e: Evaluation) -> Result<Vec<f64>> {
+        Ok(match e {
+            Evaluation::Estimates(gains) => {
+                *passes += 1;
+                gains.iter().map(|&g| curve(g) + bias).collect()
+            }
+            Evaluation::Measure(g) => vec![curve(g)],
+        })
+    }
+
+    /// Estimates off by a few hundredths find the gain in one to three passes of lanes (three
+    /// where the first lane already reads over the target); one measurement
+    /// confirms it (or a second corrects it), against five or more measurements without
+    /// estimates; a caller that measures the answer itself gets it unmeasured. Targets where
+    /// the curve is straight (met by the first lane), at its corner and deep into limiting.
     #[test]
     fn estimates_leave_one_measurement() {
         for bias in [-0.02, 0.0, 0.025, 0.05] {
-            for target in [-14.0, -9.0, -6.0] {
-                let mut estimates = 0;
-                let found = find_gain_estimating(-30.0, target, TOLERANCE, true, |g, e| {
-                    Ok(match e {
-                        Evaluation::Estimate => {
-                            estimates += 1;
-                            curve(g) + bias
-                        }
-                        Evaluation::Measure => curve(g),
-                    })
+            for target in [-14.0, -10.5, -9.0, -6.0] {
+                let mut passes = 0;
+                let found = find_gain_estimating(-30.0, target, TOLERANCE, true, |e| {
+                    evaluate(bias, &mut passes, e)
                 })
                 .unwrap();
                 assert!(
@@ -293,22 +440,71 @@ mod tests {
                 );
                 let most = if bias.abs() <= 0.025 { 1 } else { 2 };
                 assert!(found.evaluations <= most, "{bias} {target}: {found:?}");
-                assert!(estimates >= 1, "{bias} {target}: searched on estimates");
-                let unmeasured = find_gain_estimating(-30.0, target, 0.3, true, |g, e| {
-                    assert_eq!(e, Evaluation::Estimate);
-                    Ok(curve(g) + bias)
+                assert!(
+                    (1..=3).contains(&passes),
+                    "{bias} {target}: {passes} passes"
+                );
+                let mut passes = 0;
+                let unmeasured = find_gain_estimating(-30.0, target, 0.3, true, |e| {
+                    assert!(matches!(e, Evaluation::Estimates(_)));
+                    evaluate(bias, &mut passes, e)
                 })
                 .unwrap();
                 assert_eq!(unmeasured.evaluations, 0);
-                assert!((curve(unmeasured.gain_db) + bias - target).abs() <= TOLERANCE);
+                let error = curve(unmeasured.gain_db) + bias - target;
+                assert!(error.abs() <= 0.005, "{bias} {target}: {error}");
             }
         }
-        let plain = find_gain_estimating(-30.0, -9.0, TOLERANCE, false, |g, e| {
-            assert_eq!(e, Evaluation::Measure);
-            Ok(curve(g))
+        let plain = find_gain_estimating(-30.0, -9.0, TOLERANCE, false, |e| {
+            assert!(matches!(e, Evaluation::Measure(_)));
+            Ok(vec![curve(match e {
+                Evaluation::Measure(g) => g,
+                Evaluation::Estimates(_) => unreachable!(),
+            })])
         })
         .unwrap();
         assert!(plain.evaluations >= 3, "{plain:?}");
+    }
+
+    /// The lanes go further when the first pass does not reach the target (deep limiting, or a
+    /// programme far under it), and lower when every estimate passes it; a target out of reach
+    /// fails clearly.
+    #[test]
+    fn lanes_extend_the_search() {
+        // Limiting 8:1 above −22 LUFS: −19 LUFS lies 21 dB above the gain that would meet it
+        // unlimited, beyond the first pass.
+        let steep = |g: f64| {
+            let linear = -40.0 + g;
+            if linear < -22.0 {
+                linear
+            } else {
+                -22.0 + (linear + 22.0) / 8.0
+            }
+        };
+        let target = -19.0;
+        let mut passes = 0;
+        let found = find_gain_lanes(-40.0, target, |gains| {
+            passes += 1;
+            Ok(gains.map(steep))
+        })
+        .unwrap();
+        assert!((steep(found.gain_db) - target).abs() <= 0.002, "{found:?}");
+        assert!(passes >= 2, "went beyond the first pass: {passes}");
+        // Estimates reading 0.3 LU loud: the first lane is already over the target.
+        let found =
+            find_gain_lanes(-30.0, -14.0, |gains| Ok(gains.map(|g| curve(g) + 0.3))).unwrap();
+        assert!(
+            (curve(found.gain_db) + 0.3 + 14.0).abs() <= 0.002,
+            "{found:?}"
+        );
+        let error = find_gain_lanes(
+            -30.0,
+            -6.0,
+            |gains| Ok(gains.map(|g| (-30.0 + g).min(-8.0))),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(error.contains("cannot be reached"), "{error}");
     }
 
     #[test]
