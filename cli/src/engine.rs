@@ -463,8 +463,8 @@ pub struct Cache {
     detection: [Vec<f32>; 2],
 }
 
-/// What [`estimate_lanes`] reads: the detection held by the limiter's window ([`PeakHold`]) and each
-/// frame's loudness contribution, one `f32` per frame each.
+/// What [`estimate_lanes`] reads: the detection held by the limiter's window ([`PeakHold`])
+/// and each frame's loudness contribution, one `f32` per frame each.
 struct Estimation {
     held: BufWriter<File>,
     held_len: u64,

@@ -260,14 +260,22 @@ pub fn find_gain_lanes(
                 let (under, above) = (points[over - 1], points[over]);
                 let width = above.0 - under.0;
                 let slope = ((above.1 - under.1) / width).clamp(0.02, 1.5);
+                let slope = if slope.is_nan() { FIRST_SLOPE } else { slope };
                 let found = |gain_db| Found {
                     gain_db,
                     evaluations: 0,
                     slope,
                 };
+                // The stencil of up to four estimates around the bracket; an estimate under the
+                // gate (no loudness) bends no curve, so none is drawn through one.
+                let near = &points[over.saturating_sub(2)..(over + 2).min(points.len())];
+                let finite = |stencil: &[(f64, f64)]| stencil.iter().all(|p| p.1.is_finite());
                 if width <= FINE_SPACING {
-                    let near = &points[over.saturating_sub(2)..(over + 2).min(points.len())];
-                    return Ok(found(root_between(near, under.0, above.0)));
+                    return Ok(found(if finite(near) {
+                        root_between(near, under.0, above.0)
+                    } else {
+                        above.0
+                    }));
                 }
                 // Wider apart, a cubic through the two estimates either side usually still
                 // finds the root to a few thousandths of a dB (the bench's programme: 0.0005
@@ -276,18 +284,15 @@ pub fn find_gain_lanes(
                 // the curve bends sharply (limiting that sets in abruptly) they part.
                 let roots: Vec<f64> = (over.saturating_sub(3)..over)
                     .filter(|&start| start + 4 <= points.len())
-                    .map(|start| root_between(&points[start..start + 4], under.0, above.0))
+                    .map(|start| &points[start..start + 4])
+                    .filter(|stencil| finite(stencil))
+                    .map(|stencil| root_between(stencil, under.0, above.0))
                     .collect();
                 let spread = roots
                     .iter()
                     .fold(0.0f64, |m, r| m.max((r - roots[0]).abs()));
-                if roots.len() >= 2 && spread * slope <= INTERPOLATION_TOLERANCE {
-                    let centred = root_between(
-                        &points[over.saturating_sub(2)..(over + 2).min(points.len())],
-                        under.0,
-                        above.0,
-                    );
-                    return Ok(found(centred));
+                if roots.len() >= 2 && finite(near) && spread * slope <= INTERPOLATION_TOLERANCE {
+                    return Ok(found(root_between(near, under.0, above.0)));
                 }
                 gains =
                     std::array::from_fn(|k| under.0 + width * (k + 1) as f64 / (LANES + 1) as f64);
@@ -467,8 +472,8 @@ mod tests {
     }
 
     /// The lanes go further when the first pass does not reach the target (deep limiting, or a
-    /// programme far under it), and lower when every estimate passes it; a target out of reach
-    /// fails clearly.
+    /// programme far under it), and lower when every estimate passes it; estimates under the
+    /// gate do not upset them; a target out of reach fails clearly.
     #[test]
     fn lanes_extend_the_search() {
         // Limiting 8:1 above −22 LUFS: −19 LUFS lies 21 dB above the gain that would meet it
@@ -497,6 +502,18 @@ mod tests {
             (curve(found.gain_db) + 0.3 + 14.0).abs() <= 0.002,
             "{found:?}"
         );
+        // Estimates under the gate (no loudness) bend no cubic: the answer stays finite, at
+        // the first gain that reads.
+        let gated = |g: f64| {
+            if g < 18.0 {
+                f64::NEG_INFINITY
+            } else {
+                curve(g)
+            }
+        };
+        let found = find_gain_lanes(-30.0, -14.0, |gains| Ok(gains.map(gated))).unwrap();
+        assert!((18.0..18.5).contains(&found.gain_db), "{found:?}");
+        assert!(found.slope.is_finite(), "{found:?}");
         let error = find_gain_lanes(
             -30.0,
             -6.0,
