@@ -388,7 +388,7 @@ impl LoudnessMeter {
         }
     }
 
-    /// Frames from here to the end of the current 100 ms sub-block: where a caller that sums
+    /// Frames from here to the end of the current 5 ms sub-block: where a caller that sums
     /// contributions itself ([`LoudnessMeter::process_weighted_sum`]) has to stop.
     pub fn frames_to_subblock_end(&self) -> usize {
         self.boundaries[self.subblock] - self.position
