@@ -947,6 +947,7 @@ pub fn estimate_lanes(
     }
     let mut contributions = vec![0.0; BLOCK];
     let mut faded = vec![1.0f32; BLOCK];
+    let fading = !fades.is_none();
     let mut position = 0u64;
     loop {
         let n = kept.read(&mut contributions)?;
@@ -954,7 +955,6 @@ pub fn estimate_lanes(
             return Ok(true);
         }
         gains_for(&mut limited[..n])?;
-        let fading = !fades.is_none();
         if fading {
             for (i, f) in faded[..n].iter_mut().enumerate() {
                 *f = fades.gain(position + i as u64);

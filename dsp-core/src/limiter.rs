@@ -812,8 +812,8 @@ pub const GAIN_LANES: usize = 8;
 /// [`Limiter::gains_held`] at [`GAIN_LANES`] input gains at once, for an offline search that
 /// wants the loudness at several gains from one read of the held detection. Lane `l` gives
 /// exactly (bit for bit) what a freshly reset limiter's `gains_held` gives for the held peaks
-/// scaled by `input_gains[l]`: the same operations in the same order, one lane per gain, so
-/// that the compiler can run the lanes side by side.
+/// scaled by `input_gains[l]`: the same operations in the same order, one lane per gain, all
+/// eight in one AVX register where the CPU has AVX2.
 #[derive(Clone, Debug)]
 pub struct HeldGainLanes {
     input_gains: [f32; GAIN_LANES],
