@@ -589,7 +589,8 @@ impl Limiter {
             for (j, gain) in out.iter_mut().enumerate() {
                 let g = envelope.release_and_ramp(required[j], &poles, auto_release);
                 stats.min_gain = stats.min_gain.min(g);
-                *gain = 1.0 + actives[j] * (scales[j] * g * trims[j] - 1.0);
+                // The mix with unity is exact at either end (the full gain when active).
+                *gain = scales[j] * g * trims[j] * actives[j] + (1.0 - actives[j]);
             }
             sub_start += n;
         }
@@ -747,7 +748,8 @@ impl Limiter {
                 let output = &mut channels[c][range.clone()];
                 for j in 0..n {
                     let limited = delayed[c][j] * scales[j] * gains[c][j] * trims[j];
-                    output[j] = delayed[c][j] + actives[j] * (limited - delayed[c][j]);
+                    // A mix exact at either end: deep limiting keeps every bit of its output.
+                    output[j] = limited * actives[j] + delayed[c][j] * (1.0 - actives[j]);
                 }
             }
 
@@ -765,7 +767,7 @@ impl Limiter {
                         loud_out += weighted_out * weighted_out;
                         let out = limited * (1.0 + listen_mixes[j] * (listen_gains[j] - 1.0));
                         channels[c][sub_start + j] =
-                            delayed[c][j] + actives[j] * (out - delayed[c][j]);
+                            out * actives[j] + delayed[c][j] * (1.0 - actives[j]);
                     }
                     let pole = self.listen_pole;
                     self.listen_ms_in = loud_in + pole * (self.listen_ms_in - loud_in);
@@ -1025,7 +1027,7 @@ impl HeldGainLanes {
                 ramped = _mm256_set_m128(averaged[1], averaged[0]);
             }
             let scaled = _mm256_mul_ps(_mm256_mul_ps(splat(scale), ramped), trim);
-            let gain = _mm256_add_ps(one, _mm256_mul_ps(active, _mm256_sub_ps(scaled, one)));
+            let gain = _mm256_add_ps(_mm256_mul_ps(scaled, active), _mm256_sub_ps(one, active));
             _mm256_storeu_ps(out.as_mut_ptr(), gain);
         }
         _mm256_storeu_ps(self.release.as_mut_ptr(), release);
@@ -1070,7 +1072,7 @@ impl HeldGainLanes {
             let [first, second] = &mut self.averages;
             let ramped = second.process(first.process(released));
             for l in 0..GAIN_LANES {
-                out[l] = 1.0 + self.active * (scale * ramped[l] * self.trim - 1.0);
+                out[l] = scale * ramped[l] * self.trim * self.active + (1.0 - self.active);
             }
         }
     }
