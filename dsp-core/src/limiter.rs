@@ -241,10 +241,21 @@ pub struct PeakHold {
 impl PeakHold {
     /// `held[j]` from the readings `peaks[c][j]` (one slice per channel, each at least as long).
     pub fn process(&mut self, peaks: &[&[f32]], held: &mut [f32]) {
-        for (j, h) in held.iter_mut().enumerate() {
-            let largest = peaks.iter().fold(0.0f32, |m, p| m.max(p[j]));
-            *h = -self.window.process(-largest);
+        // The window holds the negated largest reading: its smallest is the largest.
+        match peaks {
+            [left, right] => {
+                for ((h, &l), &r) in held.iter_mut().zip(&left[..]).zip(&right[..]) {
+                    *h = -0.0f32.max(l).max(r);
+                }
+            }
+            _ => {
+                for (j, h) in held.iter_mut().enumerate() {
+                    *h = -peaks.iter().fold(0.0f32, |m, p| m.max(p[j]));
+                }
+            }
         }
+        self.window.process_block(held);
+        held.iter_mut().for_each(|h| *h = -*h);
     }
 
     /// The hold window, in samples: after this many zero readings the held value is zero.

@@ -9,7 +9,8 @@
 /// Allocation happens only in `new`.
 #[derive(Clone, Debug)]
 pub struct SlidingMin {
-    /// Suffix minimums of the previous complete block (`+inf` before one exists).
+    /// Suffix minimums of the previous complete block (`+inf` before one exists), then `+inf`
+    /// at `window` (the window that is the whole current block takes nothing from it).
     previous_suffix: Vec<f32>,
     /// The current block's values so far.
     current: Vec<f32>,
@@ -25,7 +26,7 @@ impl SlidingMin {
     pub fn new(max_window: usize, window: usize) -> Self {
         let max_window = max_window.max(1);
         let mut min = Self {
-            previous_suffix: vec![f32::INFINITY; max_window],
+            previous_suffix: vec![f32::INFINITY; max_window + 1],
             current: vec![0.0; max_window],
             position: 0,
             prefix: f32::INFINITY,
@@ -57,7 +58,7 @@ impl SlidingMin {
     /// Forgets all values: until `window` values have been pushed, the minimum is over those
     /// pushed so far.
     pub fn reset(&mut self) {
-        self.previous_suffix[..self.window].fill(f32::INFINITY);
+        self.previous_suffix[..=self.window].fill(f32::INFINITY);
         self.position = 0;
         self.prefix = f32::INFINITY;
     }
@@ -79,19 +80,52 @@ impl SlidingMin {
         let minimum = tail.min(self.prefix);
         self.position += 1;
         if self.position == window {
-            let mut running = f32::INFINITY;
-            for (suffix, &v) in self.previous_suffix[..window]
-                .iter_mut()
-                .zip(&self.current[..window])
-                .rev()
-            {
-                running = running.min(v);
-                *suffix = running;
-            }
-            self.position = 0;
-            self.prefix = f32::INFINITY;
+            self.complete_block();
         }
         minimum
+    }
+
+    /// The current block is complete: its suffix minimums for the windows that start in it, and
+    /// a new block.
+    #[inline(always)]
+    fn complete_block(&mut self) {
+        let window = self.window;
+        let mut running = f32::INFINITY;
+        for (suffix, &v) in self.previous_suffix[..window]
+            .iter_mut()
+            .zip(&self.current[..window])
+            .rev()
+        {
+            running = running.min(v);
+            *suffix = running;
+        }
+        self.position = 0;
+        self.prefix = f32::INFINITY;
+    }
+
+    /// [`SlidingMin::process`] on each of `values` in turn, in place: the same minimums, a
+    /// stretch up to the end of the current block at a time, so that no sample branches.
+    pub fn process_block(&mut self, values: &mut [f32]) {
+        let window = self.window;
+        let mut start = 0;
+        while start < values.len() {
+            let position = self.position;
+            let n = (window - position).min(values.len() - start);
+            let stretch = &mut values[start..start + n];
+            self.current[position..position + n].copy_from_slice(stretch);
+            let tails = &self.previous_suffix[position + 1..position + n + 1];
+            let mut prefix = self.prefix;
+            for (v, &tail) in stretch.iter_mut().zip(tails) {
+                prefix = prefix.min(*v);
+                *v = tail.min(prefix);
+            }
+            self.prefix = prefix;
+            self.position += n;
+            if self.position == window {
+                self.complete_block();
+            }
+            start += n;
+        }
     }
 }
 
@@ -184,6 +218,41 @@ mod tests {
                 let start = (i + 1).saturating_sub(window);
                 let expected = values[start..=i].iter().cloned().fold(f32::INFINITY, f32::min);
                 prop_assert_eq!(got, expected);
+            }
+        }
+
+        #[test]
+        fn sliding_min_in_blocks_matches_brute_force(
+            values in proptest::collection::vec(-10.0f32..10.0, 1..400),
+            window in 1usize..40,
+            blocks in proptest::collection::vec(1usize..90, 1..20),
+            per_sample in 0usize..400,
+        ) {
+            // A longer window first leaves values behind that the new one must forget.
+            let mut min = SlidingMin::new(64, 64);
+            values.iter().for_each(|&v| _ = min.process(v - 20.0));
+            min.set_window(window);
+            let mut got = values.clone();
+            // Blocks of the given sizes, the first `per_sample` values one at a time (the two
+            // ways share one state).
+            let mut start = 0;
+            for &block in blocks.iter().cycle() {
+                if start == values.len() {
+                    break;
+                }
+                if start < per_sample {
+                    got[start] = min.process(values[start]);
+                    start += 1;
+                    continue;
+                }
+                let end = (start + block).min(values.len());
+                min.process_block(&mut got[start..end]);
+                start = end;
+            }
+            for i in 0..values.len() {
+                let first = (i + 1).saturating_sub(window);
+                let expected = values[first..=i].iter().cloned().fold(f32::INFINITY, f32::min);
+                prop_assert_eq!(got[i], expected, "sample {}", i);
             }
         }
 
