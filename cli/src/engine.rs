@@ -445,13 +445,15 @@ pub fn run_aligned(
 /// crash leaves nothing behind). With a limiter in the chain it also holds the limiter's
 /// true-peak detection of that signal (see [`Limiter::process_detected`]): the detector is
 /// linear, so one detection serves every gain the loudness search tries, and the passes that
-/// render the limiter run without oversampling. With a fully linked limiter it also holds
-/// what [`estimate_lanes`] reads.
+/// render the limiter run without oversampling. With a fully linked limiter it holds instead
+/// that detection reduced by the limiter's window, and the loudness contributions: what
+/// [`estimate_lanes`] and [`render`] read.
 pub struct Cache {
     audio: BufWriter<File>,
-    /// The detection, interleaved like the audio, and the detectors that make it.
-    peaks: Option<(BufWriter<File>, [TruePeakDetector; 2])>,
-    /// For [`estimate_lanes`]; dropped when a push brings no loudness contributions.
+    /// The detectors of the limiter's detection, and the detection itself, interleaved like the
+    /// audio, where renders read it (not when the estimation's held detection serves them).
+    peaks: Option<(Option<BufWriter<File>>, [TruePeakDetector; 2])>,
+    /// For [`estimate_lanes`] and [`render`], with a fully linked limiter.
     estimation: Option<Estimation>,
     /// The largest detected peak so far.
     detected_peak: f32,
@@ -545,10 +547,6 @@ fn reader(file: &mut BufWriter<File>) -> Result<BufReader<File>> {
 impl Cache {
     /// A cache in `directory` for the chain's limiter, if any.
     pub fn new(directory: &Path, rate: u32, limiter: Option<&Limiter>) -> Result<Self> {
-        let peaks = match limiter {
-            Some(l) => Some((temporary(directory)?, [l.detector(), l.detector()])),
-            None => None,
-        };
         let estimation = match limiter {
             Some(l) if l.settings().stereo_link >= 1.0 => Some(Estimation {
                 held: temporary(directory)?,
@@ -558,6 +556,16 @@ impl Cache {
                 scratch: vec![0.0; BLOCK],
             }),
             _ => None,
+        };
+        let peaks = match limiter {
+            Some(l) => {
+                let file = match estimation {
+                    Some(_) => None,
+                    None => Some(temporary(directory)?),
+                };
+                Some((file, [l.detector(), l.detector()]))
+            }
+            None => None,
         };
         Ok(Self {
             audio: temporary(directory)?,
@@ -586,7 +594,8 @@ impl Cache {
     }
 
     /// Appends a block, with its frames' loudness contributions (as
-    /// [`LoudnessMeter::process_keeping`] keeps them) when [`Cache::keeps_contributions`].
+    /// [`LoudnessMeter::process_keeping`] keeps them) when [`Cache::keeps_contributions`], as
+    /// it must then.
     pub fn push(&mut self, left: &[f32], right: &[f32], kept: Option<&[f32]>) -> Result<()> {
         assert!(!self.finished, "pushed after finish");
         let n = left.len().min(right.len());
@@ -606,14 +615,13 @@ impl Cache {
             dl.process_block(left, pl);
             dr.process_block(right, pr);
             self.detected_peak = max_of(self.detected_peak, pl, pr);
-            write_pairs(file, &mut self.interleaved, pl, pr)?;
-            match (kept, &mut self.estimation) {
-                (Some(kept), Some(e)) => {
-                    write_values(&mut e.contributions, &kept[..n])?;
-                    e.push_detection(pl, pr)?;
-                }
-                (None, Some(_)) => self.estimation = None,
-                _ => {}
+            if let Some(file) = file {
+                write_pairs(file, &mut self.interleaved, pl, pr)?;
+            }
+            if let Some(e) = &mut self.estimation {
+                let kept = kept.expect("a cache that estimates is pushed loudness contributions");
+                write_values(&mut e.contributions, &kept[..n])?;
+                e.push_detection(pl, pr)?;
             }
         }
         self.frames += n as u64;
@@ -629,7 +637,9 @@ impl Cache {
             let pl: Vec<f32> = (0..tail).map(|_| dl.process(0.0)).collect();
             let pr: Vec<f32> = (0..tail).map(|_| dr.process(0.0)).collect();
             self.detected_peak = max_of(self.detected_peak, &pl, &pr);
-            write_pairs(file, &mut vec![0.0; 2 * tail], &pl, &pr)?;
+            if let Some(file) = file {
+                write_pairs(file, &mut vec![0.0; 2 * tail], &pl, &pr)?;
+            }
             if let Some(e) = &mut self.estimation {
                 e.push_detection(&pl, &pr)?;
                 let silence = vec![0.0; e.hold.window()];
@@ -677,10 +687,10 @@ impl Cache {
         )))
     }
 
-    /// The detection from the start, if the cache holds one.
+    /// The detection from the start, if the cache holds one (not when it estimates).
     fn peaks(&mut self) -> Result<Option<PeakStream>> {
         assert!(self.finished, "read before finish");
-        let Some((file, [detector, _])) = &mut self.peaks else {
+        let Some((Some(file), [detector, _])) = &mut self.peaks else {
             return Ok(None);
         };
         Ok(Some(PeakStream {
@@ -1377,13 +1387,16 @@ mod tests {
         }
     }
 
-    /// The limiter rendered from the detection stored in the cache gives what it gives with its
-    /// own detection, to the last frame (where the stored detection's tail is read), limiting
-    /// hard.
+    /// The limiter (not fully linked) rendered from the detection stored in the cache gives what
+    /// it gives with its own detection, to the last frame (where the stored detection's tail is
+    /// read), limiting hard.
     #[test]
     fn cached_detection_renders_like_the_limiters_own() {
-        let config =
-            ChainConfig::parse("[limiter]\noversampling = 8\n", Path::new("test")).unwrap();
+        let config = ChainConfig::parse(
+            "[limiter]\noversampling = 8\nlink = 0.5\n",
+            Path::new("test"),
+        )
+        .unwrap();
         let dir = tempfile::tempdir().unwrap();
         let len = 20_003;
         let render_with = |stored: bool| {
@@ -1425,6 +1438,36 @@ mod tests {
         }
     }
 
+    /// The limiter's full processing of `input` times `gain` on the detection a cache stores
+    /// (of `input`, then times `gain`), time-aligned and faded: what [`render`] gave before it
+    /// rendered from held detection.
+    fn fully_limited(
+        input: &[Vec<f32>; 2],
+        limiter: &mut Limiter,
+        gain: f32,
+        fades: Fades,
+    ) -> [Vec<f32>; 2] {
+        let latency = limiter.latency() as usize;
+        let len = input[0].len();
+        let padded = |c: &Vec<f32>, gain: f32| -> Vec<f32> {
+            let tail = std::iter::repeat_n(0.0, latency);
+            c.iter().map(|x| x * gain).chain(tail).collect()
+        };
+        let peaks = input.clone().map(|c| {
+            let unscaled = padded(&c, 1.0);
+            let mut peaks = vec![0.0; unscaled.len()];
+            limiter.detector().process_block(&unscaled, &mut peaks);
+            peaks.iter().map(|p| p * gain).collect::<Vec<f32>>()
+        });
+        let [mut left, mut right] = input.clone().map(|c| padded(&c, gain));
+        limiter.reset();
+        limiter.process_detected(&mut [&mut left, &mut right], &[&peaks[0], &peaks[1]]);
+        [left, right].map(|c| {
+            let aligned = c[latency..latency + len].iter().enumerate();
+            aligned.map(|(n, x)| x * fades.gain(n as u64)).collect()
+        })
+    }
+
     /// The render from held detection (a fully linked limiter's gain alone, applied to the
     /// cached signal) is the limiter's full processing on the stored detection to four `f32`
     /// roundings, frame for frame to the last, with and without fades, from no limiting to 30 dB
@@ -1433,29 +1476,27 @@ mod tests {
     fn held_render_is_the_full_render() {
         let dir = tempfile::tempdir().unwrap();
         let (mut cache, mut limiter, _, fade) = cached_drums(dir.path());
+        let input = drums(cache.frames() as usize);
         for fades in [Fades::default(), fade] {
             for gain_db in [-6.0, 6.0, 30.0] {
-                let mut outputs = [[Vec::new(), Vec::new()], [Vec::new(), Vec::new()]];
-                for (held, out) in [true, false].into_iter().zip(&mut outputs) {
-                    let mut sink = |l: &mut [f32], r: &mut [f32]| {
-                        out[0].extend_from_slice(l);
-                        out[1].extend_from_slice(r);
+                let mut held = [Vec::new(), Vec::new()];
+                render(
+                    &mut cache,
+                    gain_db,
+                    Some(&mut limiter),
+                    fades,
+                    &mut |l, r| {
+                        held[0].extend_from_slice(l);
+                        held[1].extend_from_slice(r);
                         Ok(())
-                    };
-                    if held {
-                        render(&mut cache, gain_db, Some(&mut limiter), fades, &mut sink)
-                    } else {
-                        let gain = 10f64.powf(gain_db / 20.0) as f32;
-                        limiter.reset();
-                        render_detected(&mut cache, gain, Some(&mut limiter), fades, &mut sink)
-                    }
-                    .unwrap();
-                }
-                let [held, full] = &outputs;
+                    },
+                )
+                .unwrap();
+                let gain = 10f64.powf(gain_db / 20.0) as f32;
+                let full = fully_limited(&input, &mut limiter, gain, fades);
                 let mut deepest = f32::INFINITY;
-                for (c, (held, full)) in held.iter().zip(full).enumerate() {
-                    assert_eq!(held.len(), cache.frames() as usize);
-                    assert_eq!(full.len(), cache.frames() as usize);
+                for (c, (held, full)) in held.iter().zip(&full).enumerate() {
+                    assert_eq!(held.len(), full.len());
                     for (n, (&h, &f)) in held.iter().zip(full).enumerate() {
                         assert!(
                             (h - f).abs() <= 3e-7 * f.abs().max(1e-3),
