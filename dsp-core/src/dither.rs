@@ -288,10 +288,14 @@ fn quantise_pair(states: [&mut Channel; 2], samples: [&mut [f32]; 2], q: &Quanti
         noise = _mm_xor_si128(noise, _mm_slli_epi64::<13>(noise));
         noise = _mm_xor_si128(noise, _mm_srli_epi64::<7>(noise));
         noise = _mm_xor_si128(noise, _mm_slli_epi64::<17>(noise));
-        // `(state >> 11) as f64 / 2^52 − 1` (`WhiteNoise::next_f64`).
-        const TWO_52: f64 = 4_503_599_627_370_496.0;
+        // `(state >> 11) as f64 / 2^52 − 1` (`WhiteNoise::next_f64`); dividing by a power of two
+        // is multiplying by its reciprocal, exactly.
+        const INVERSE_TWO_52: f64 = 1.0 / 4_503_599_627_370_496.0;
         let value = u53_to_f64(_mm_srli_epi64::<11>(noise));
-        _mm_sub_pd(_mm_div_pd(value, _mm_set1_pd(TWO_52)), _mm_set1_pd(1.0))
+        _mm_sub_pd(
+            _mm_mul_pd(value, _mm_set1_pd(INVERSE_TWO_52)),
+            _mm_set1_pd(1.0),
+        )
     };
     let half = _mm_set1_pd(0.5);
     let mut done = 0;
@@ -301,9 +305,11 @@ fn quantise_pair(states: [&mut Channel; 2], samples: [&mut [f32]; 2], q: &Quanti
             break;
         }
         (left_state.silent_samples, right_state.silent_samples) = (silent_l, silent_r);
-        // The feedback sum in tap order (`Sum` starts from −0.0, which the first product keeps).
-        let mut feedback = _mm_mul_pd(shaping[0], errors[0]);
-        for k in 1..SHAPING_TAPS {
+        // The feedback sum from the oldest tap (`Sum` starts from −0.0, which the first product
+        // keeps).
+        let last = SHAPING_TAPS - 1;
+        let mut feedback = _mm_mul_pd(shaping[last], errors[last]);
+        for k in (0..last).rev() {
             feedback = _mm_add_pd(feedback, _mm_mul_pd(shaping[k], errors[k]));
         }
         let wanted = _mm_sub_pd(pair(x_l, x_r), feedback);
@@ -403,7 +409,16 @@ impl Channel {
             self.errors = [0.0; SHAPING_TAPS];
             return;
         }
-        let feedback: f64 = q.shaping.iter().zip(&self.errors).map(|(h, e)| h * e).sum();
+        // From the oldest error to the newest: the newest, which the previous sample has only
+        // just made, meets one multiplication and one addition before the quantiser, not the
+        // whole sum (this loop's speed is the latency of that chain).
+        let feedback: f64 = q
+            .shaping
+            .iter()
+            .zip(&self.errors)
+            .rev()
+            .map(|(h, e)| h * e)
+            .sum();
         let wanted = x - feedback;
         let dither = self.dither(q.kind) * lsb;
         let quantised = crate::math::round((wanted + dither) * q.inverse_lsb) * lsb;
