@@ -805,7 +805,7 @@ fn raised_cosine(x: f64) -> f64 {
 /// Renders the cached pre-limiter signal through gain → limiter → fades, handing each
 /// time-aligned block to `sink`. A fully linked limiter renders from the cache's held detection
 /// ([`Limiter::gains_held`]): its gain alone, then applied to the cached signal, which is what
-/// the limiter's full processing applies to `f32` rounding, at about a third of its cost.
+/// the limiter's full processing applies to `f32` rounding, at under half its cost.
 pub fn render(
     cache: &mut Cache,
     gain_db: f64,

@@ -244,6 +244,10 @@ impl PeakHold {
         // The window holds the negated largest reading: its smallest is the largest.
         match peaks {
             [left, right] => {
+                assert!(
+                    left.len().min(right.len()) >= held.len(),
+                    "a reading per sample"
+                );
                 for ((h, &l), &r) in held.iter_mut().zip(&left[..]).zip(&right[..]) {
                     *h = -0.0f32.max(l).max(r);
                 }
