@@ -881,33 +881,58 @@ fn render_detected(
     failed.map_or(Ok(()), Err)
 }
 
-/// [`render`] of a fully linked limiter from the held detection `held`: frame `i` of the
-/// cached signal, times `gain`, times the limiter's gain `latency` frames later (the gain that
-/// meets the audio delayed by the latency), then the fades.
+/// A fully linked limiter's gain per frame from the held detection, at one input gain, aligned
+/// with the cached signal: frame `i` gets the gain the limiter computes `latency` frames later
+/// (the gain that meets the audio delayed by the latency).
+struct HeldGains<'a> {
+    held: ValueStream,
+    limiter: &'a mut Limiter,
+    gain: f32,
+    peaks: Vec<f32>,
+}
+
+impl<'a> HeldGains<'a> {
+    /// From the start of `held`, for `limiter` as reset.
+    fn new(held: ValueStream, limiter: &'a mut Limiter, gain: f32) -> Result<Self> {
+        let mut latency = limiter.latency() as usize;
+        let mut held_gains = Self {
+            held,
+            limiter,
+            gain,
+            peaks: vec![0.0; BLOCK],
+        };
+        let mut skipped = vec![0.0; BLOCK];
+        while latency > 0 {
+            let n = latency.min(BLOCK);
+            held_gains.fill(&mut skipped[..n])?;
+            latency -= n;
+        }
+        Ok(held_gains)
+    }
+
+    /// The next `gains.len()` frames' gains (at most [`BLOCK`]).
+    fn fill(&mut self, gains: &mut [f32]) -> Result<()> {
+        let peaks = &mut self.peaks[..gains.len()];
+        self.held.read(peaks)?;
+        peaks.iter_mut().for_each(|p| *p *= self.gain);
+        self.limiter.gains_held(peaks, gains);
+        Ok(())
+    }
+}
+
+/// [`render`] of a fully linked limiter from the held detection `held`: each frame of the
+/// cached signal, times `gain`, times its [`HeldGains`], then the fades.
 fn render_held(
     cache: &mut Cache,
     gain: f32,
-    mut held: ValueStream,
+    held: ValueStream,
     limiter: &mut Limiter,
     fades: Fades,
     sink: &mut BlockSinkMut<'_>,
 ) -> Result<()> {
     let mut stream = cache.stream()?;
-    let mut latency = limiter.latency() as usize;
-    let mut peaks = vec![0.0; BLOCK];
+    let mut held_gains = HeldGains::new(held, limiter, gain)?;
     let mut gains = vec![0.0; BLOCK];
-    let mut gains_for = |gains: &mut [f32]| -> Result<()> {
-        let peaks = &mut peaks[..gains.len()];
-        held.read(peaks)?;
-        peaks.iter_mut().for_each(|p| *p *= gain);
-        limiter.gains_held(peaks, gains);
-        Ok(())
-    };
-    while latency > 0 {
-        let n = latency.min(BLOCK);
-        gains_for(&mut gains[..n])?;
-        latency -= n;
-    }
     let (mut left, mut right) = (vec![0.0; BLOCK], vec![0.0; BLOCK]);
     let mut position = 0u64;
     loop {
@@ -916,7 +941,7 @@ fn render_held(
             return Ok(());
         }
         let (l, r) = (&mut left[..n], &mut right[..n]);
-        gains_for(&mut gains[..n])?;
+        held_gains.fill(&mut gains[..n])?;
         for ((l, r), &g) in l.iter_mut().zip(r.iter_mut()).zip(&gains[..n]) {
             *l = *l * gain * g;
             *r = *r * gain * g;
@@ -950,27 +975,13 @@ pub fn estimate(
     fades: Fades,
     meter: &mut LoudnessMeter,
 ) -> Result<bool> {
-    let Some((mut held, mut kept)) = cache.estimation()? else {
+    let Some((held, mut kept)) = cache.estimation()? else {
         return Ok(false);
     };
     let gain = 10f64.powf(gain_db / 20.0) as f32;
     limiter.reset();
-    let mut latency = limiter.latency() as usize;
-    let mut peaks = vec![0.0; BLOCK];
+    let mut held_gains = HeldGains::new(held, limiter, gain)?;
     let mut gains = vec![0.0; BLOCK];
-    let mut gains_for = |gains: &mut [f32]| -> Result<()> {
-        let n = gains.len();
-        held.read(&mut peaks[..n])?;
-        peaks[..n].iter_mut().for_each(|x| *x *= gain);
-        limiter.gains_held(&peaks[..n], gains);
-        Ok(())
-    };
-    // Output frame i is the input's frame i times the gain the limiter computes `latency` later.
-    while latency > 0 {
-        let n = latency.min(BLOCK);
-        gains_for(&mut gains[..n])?;
-        latency -= n;
-    }
     let mut contributions = vec![0.0; BLOCK];
     let mut position = 0u64;
     loop {
@@ -978,7 +989,7 @@ pub fn estimate(
         if n == 0 {
             return Ok(true);
         }
-        gains_for(&mut gains[..n])?;
+        held_gains.fill(&mut gains[..n])?;
         for (i, (c, g)) in contributions[..n].iter_mut().zip(&gains[..n]).enumerate() {
             let scale = if fades.is_none() {
                 gain
