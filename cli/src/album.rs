@@ -709,6 +709,7 @@ pub fn run(manifest_path: &Path, output: Option<PathBuf>, force: bool, quiet: bo
     }
     let image_frames = image_writer.frames();
     image_writer.finish()?;
+    image_meter.finish();
 
     let report = AlbumReport {
         title: album.title.clone(),

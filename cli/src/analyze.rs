@@ -126,6 +126,12 @@ fn analyse(path: &Path, plot: Option<&Path>, progress: &Progress) -> Result<File
         ticker.advance(n);
     }
     ticker.bar.finish_and_clear();
+    // The end: what the detectors' latency held back joins the true peak (and the last step's).
+    meter.finish();
+    if let Some(last) = history.as_mut().and_then(|h| h.true_peak.last_mut()) {
+        let tail = detectors.iter_mut().fold(0.0f32, |m, d| m.max(d.finish()));
+        *last = last.max(20.0 * (tail.max(1e-10) as f64).log10());
+    }
     let measurement = Measurement::of(&meter, frames);
     let plot = match (plot, history) {
         (Some(dir), Some(history)) => {

@@ -70,6 +70,7 @@ pub fn prepare(
         },
     )?;
     cache.finish()?;
+    pre.finish();
     Ok(Prepared {
         cache,
         pre,
@@ -231,6 +232,11 @@ impl Finish<'_> {
             ticker.advance(l.len());
             Ok(())
         })?;
+        // The end: what the detectors' latency held back.
+        meter.finish();
+        for detector in &mut detectors[..channels] {
+            peak = peak.max(detector.finish());
+        }
         Ok(Written {
             meter,
             true_peak_db: 20.0 * (peak.max(1e-10) as f64).log10(),
@@ -535,7 +541,8 @@ pub fn run(args: MasterArgs) -> Result<()> {
         (prepared, resampled.into_inner().meter)
     };
     // The input as decoded, at its own rate.
-    let before_meter = prepared.1.take().expect("the input is metered");
+    let mut before_meter = prepared.1.take().expect("the input is metered");
+    before_meter.finish();
     let before = Measurement::of(&before_meter, info.frames.unwrap_or(0));
     let mut prepared = prepared.0;
     ticker = Ticker::new(ticker.bar, rate);

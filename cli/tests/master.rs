@@ -274,6 +274,53 @@ fn analyze_reports_and_plots() {
     assert!(stdout(&table).contains("a.wav") && stdout(&table).contains("I LUFS"));
 }
 
+/// Files that end on their peak (music with a click as its last sample; a sine at fs/4 and 45°,
+/// samples 3 dB under its peak, cut off): `analyze` reads the end as a player reconstructs it,
+/// the file followed by silence (the reference on the file padded with silence, ±0.2 dB), never
+/// under the sample peak.
+#[test]
+fn analyze_reads_the_last_samples() {
+    let dir = tempfile::tempdir().unwrap();
+    let rate = 48_000;
+    let mut clicked = music(rate, 3.0, 0.1, 7);
+    for channel in &mut clicked {
+        *channel.last_mut().unwrap() = 0.9;
+    }
+    let quarter: Vec<f32> = (0..rate as usize)
+        .map(|n| {
+            let phase = std::f64::consts::TAU * n as f64 / 4.0 + std::f64::consts::FRAC_PI_4;
+            (0.5 * phase.sin()) as f32
+        })
+        .collect();
+    let cut = [quarter.clone(), quarter];
+    let mut paths = Vec::new();
+    for (name, signal) in [("clicked.wav", &clicked), ("cut.wav", &cut)] {
+        let path = dir.path().join(name);
+        write_wav(&path, rate, signal, Format::Float);
+        paths.push(path);
+    }
+    let mut args = vec!["analyze", "--json", "--quiet"];
+    args.extend(paths.iter().map(|p| path_str(p)));
+    let run = lathe(&args);
+    assert_ok(&run);
+    let reports: serde_json::Value = serde_json::from_str(&stdout(&run)).unwrap();
+    for (n, signal) in [&clicked, &cut].into_iter().enumerate() {
+        let silence = vec![0.0f32; rate as usize / 10];
+        let padded: Vec<Vec<f32>> = signal
+            .iter()
+            .map(|c| [&silence[..], c, &silence[..]].concat())
+            .collect();
+        let expected = reference_true_peak(rate, &padded);
+        let r = &reports[n];
+        let (true_peak, sample_peak) = (
+            r["true_peak"].as_f64().unwrap(),
+            r["sample_peak"].as_f64().unwrap(),
+        );
+        assert!((true_peak - expected).abs() <= 0.2, "{expected}: {r}");
+        assert!(true_peak >= sample_peak, "{r}");
+    }
+}
+
 /// The reference reconstruction reads sines at their amplitude, including the fs/4 sine at 45°
 /// whose samples sit 3 dB under its peak, and a 19 kHz sine.
 #[test]

@@ -586,6 +586,19 @@ impl LoudnessMeter {
         percentile(0.95) - percentile(0.10)
     }
 
+    /// Ends the programme for the true peak: the detectors' last readings (the final samples
+    /// and the interpolation's ringing after them) join it. Without this the true peak misses
+    /// what the detectors' latency holds back, so a programme cut off at a peak reads low. Audio
+    /// metered afterwards is measured as if silence had come between.
+    pub fn finish(&mut self) {
+        if !self.peaks {
+            return;
+        }
+        for (detector, peak) in self.detectors.iter_mut().zip(&mut self.true_peaks) {
+            *peak = peak.max(detector.finish());
+        }
+    }
+
     /// Largest true peak over all channels since the last reset, dBTP.
     pub fn true_peak_db(&self) -> f64 {
         let largest = self.true_peaks.iter().fold(0.0f32, |m, &p| m.max(p));

@@ -435,6 +435,22 @@ impl TruePeakDetector {
         peak
     }
 
+    /// The largest reading still held back when a signal ends: feeds the silence that follows
+    /// it through the interpolator (twice the latency: the readings of the last samples, then the
+    /// filters' ringing after them, as a player reconstructs the end) and returns the largest.
+    /// The detector is left as after that silence.
+    pub fn finish(&mut self) -> f32 {
+        let zeros = [0.0f32; CHUNK];
+        let mut left = 2 * self.latency() + 1;
+        let mut peak = 0.0f32;
+        while left > 0 {
+            let n = left.min(CHUNK);
+            peak = peak.max(self.block_peak(&zeros[..n]));
+            left -= n;
+        }
+        peak
+    }
+
     /// Readings of one chunk (at most [`CHUNK`] samples) into `lines.readings`.
     fn process_chunk(&mut self, chunk: &[f32]) {
         use crate::kernels::{fir, fir_max_abs};

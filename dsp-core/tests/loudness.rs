@@ -4,7 +4,11 @@
 //! expectations and tolerances. The expected values follow from BS.1770 itself: a stereo 1 kHz
 //! sine at X dBFS reads X LUFS, and a sine's true peak is its amplitude.
 
+mod common;
+
+use common::{db, sine, Reference16x};
 use dsp_core::loudness::LoudnessMeter;
+use dsp_core::{Oversampling, TruePeakDetector};
 use std::f64::consts::PI;
 
 const RATES: [u32; 2] = [44_100, 48_000];
@@ -44,6 +48,7 @@ fn meter(
         each(&meter, end);
         start = end;
     }
+    meter.finish();
     meter
 }
 
@@ -188,6 +193,74 @@ fn tech_3341_cases_15_to_19_true_peak() {
                 0.4,
                 0.2,
             );
+        }
+    }
+}
+
+/// Programmes that end on their peak: a click as the last sample, a sine at fs/4 and 45° (its
+/// samples at 0.71 of its peak) cut off, three partials cut off at their largest sample. Finished, the meter reads the end as the
+/// reference reconstruction does (the signal followed by silence; the click: its sample), within the true-peak
+/// tolerance (+0.2/−0.4 dB), and never under the sample peak; unfinished, the detectors' latency
+/// holds the end back and the click reads 30 dB low.
+#[test]
+fn a_finished_programme_reads_its_last_samples() {
+    let reference = Reference16x::new();
+    for rate in RATES {
+        let fs = rate as f64;
+        let silence = vec![0.0f32; rate as usize / 2];
+        let mut click = silence.clone();
+        click.push(0.9);
+        let mut quarter = silence.clone();
+        quarter.extend(sine(fs, fs / 4.0, PI / 4.0, 0.5, 480));
+        // Three partials, cut off at their largest sample.
+        let chord: Vec<f32> = (0..4_800)
+            .map(|n| {
+                let t = n as f64 / fs;
+                (0.3 * (2.0 * PI * 997.0 * t).sin()
+                    + 0.2 * (2.0 * PI * 3_100.0 * t + 1.0).sin()
+                    + 0.1 * (2.0 * PI * 9_700.0 * t + 2.0).sin()) as f32
+            })
+            .collect();
+        let last = (0..chord.len())
+            .max_by(|&a, &b| chord[a].abs().total_cmp(&chord[b].abs()))
+            .unwrap();
+        let mut cut = silence.clone();
+        cut.extend(&chord[..=last]);
+        for (name, signal) in [("click", click), ("fs/4 sine", quarter), ("chord", cut)] {
+            // A lone sample's band-limited reconstruction peaks at the sample itself (the
+            // reference's roll-off would read it 0.26 dB low: a click reaches Nyquist).
+            let expected = if name == "click" {
+                db(0.9f32 as f64)
+            } else {
+                db(reference.true_peak(&signal))
+            };
+            let sample_peak = db(signal.iter().fold(0.0f64, |m, x| m.max(x.abs() as f64)));
+            let mut meter = LoudnessMeter::new(rate, 1).unwrap();
+            meter.process(&[&signal]);
+            let unfinished = meter.true_peak_db();
+            meter.finish();
+            let finished = meter.true_peak_db();
+            let label = format!("{name} at {rate}");
+            assert_within(&label, finished, expected, 0.4, 0.2);
+            assert!(
+                finished >= sample_peak,
+                "{label}: {finished} under {sample_peak}"
+            );
+            if name == "click" {
+                assert!(unfinished < expected - 30.0, "{label}: {unfinished}");
+            }
+            // The detectors at every setting, alone.
+            for oversampling in [Oversampling::X4, Oversampling::X8, Oversampling::X16] {
+                let mut detector = TruePeakDetector::new(fs as f32, oversampling).accurate();
+                let peak = detector.block_peak(&signal).max(detector.finish());
+                assert_within(
+                    &format!("{label}, {oversampling:?}"),
+                    db(peak as f64),
+                    expected,
+                    0.4,
+                    0.2,
+                );
+            }
         }
     }
 }
