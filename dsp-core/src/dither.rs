@@ -24,11 +24,17 @@
 //!
 //! Auto-blank: after `AUTO_BLANK_MS` of digital silence (exact zeros) at the input the output is
 //! exact zeros as well (no dither hiss in pauses); the first non-zero sample resumes dithering.
+//! The time before the first sample (and before a reset) counts as silence, so a programme that
+//! opens with digital silence opens with exact zeros, not a quarter second of hiss.
 
 use crate::noise::WhiteNoise;
 
 /// Silence needed before the output blanks.
 pub const AUTO_BLANK_MS: f32 = 250.0;
+
+/// The silence count a channel starts with: the time before the first sample counts as
+/// silence (see the module docs).
+const SILENT_BEFORE_START: usize = usize::MAX;
 
 /// Dither probability density.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -160,7 +166,7 @@ impl Dither {
                 ),
                 previous_uniform: 0.0,
                 errors: [0.0; SHAPING_TAPS],
-                silent_samples: 0,
+                silent_samples: SILENT_BEFORE_START,
             })
             .collect();
         let mut dither = Self {
@@ -201,7 +207,7 @@ impl Dither {
         for channel in &mut self.channels {
             channel.previous_uniform = 0.0;
             channel.errors = [0.0; SHAPING_TAPS];
-            channel.silent_samples = 0;
+            channel.silent_samples = SILENT_BEFORE_START;
         }
     }
 

@@ -186,16 +186,33 @@ fn shaping_lowers_the_sensitive_region() {
 }
 
 /// Digital silence in gives exact silence out (after the blanking delay) with auto-blank; the
-/// first non-zero input resumes dithering. Without auto-blank, silence is dithered.
+/// first non-zero input resumes dithering. A programme that opens with silence opens with exact
+/// zeros, also after a reset, and from its first sound is dithered exactly as if it had started
+/// there. Without auto-blank, silence is dithered.
 #[test]
 fn auto_blank() {
-    let mut input = sine(440.0, -30.0, 44_100);
-    input.extend(std::iter::repeat_n(0.0, 44_100));
-    input.extend(sine(440.0, -30.0, 4_410));
     let blanking = DitherSettings {
         auto_blank: true,
         ..settings(16, DitherKind::Tpdf, NoiseShaping::FWeighted)
     };
+    let sound = sine(440.0, -30.0, 4_410);
+    let mut opening = vec![0.0f32; 22_050];
+    opening.extend(&sound);
+    let mut dither = Dither::new(FS, 1, blanking, 3);
+    let mut output = opening.clone();
+    dither.process(&mut [&mut output]);
+    assert!(output[..22_050].iter().all(|&y| y == 0.0));
+    let mut started_there = sound.clone();
+    Dither::new(FS, 1, blanking, 3).process(&mut [&mut started_there]);
+    assert_eq!(output[22_050..], started_there[..]);
+    dither.reset();
+    let mut output = opening.clone();
+    dither.process(&mut [&mut output]);
+    assert!(output[..22_050].iter().all(|&y| y == 0.0));
+    assert!(output[22_050..].iter().any(|&y| y != 0.0));
+    let mut input = sine(440.0, -30.0, 44_100);
+    input.extend(std::iter::repeat_n(0.0, 44_100));
+    input.extend(sine(440.0, -30.0, 4_410));
     let output = run(blanking, &input);
     let blank_from = 44_100 + (0.25 * 44_100.0) as usize + 1;
     assert!(output[blank_from..88_200].iter().all(|&y| y == 0.0));
