@@ -90,10 +90,8 @@ struct TrackSection {
     stem: Vec<StemSection>,
     /// Silence before this track, seconds (default: the album's gap; 0 for the first track).
     pregap: Option<f64>,
-    #[serde(default)]
-    fade_in: f64,
-    #[serde(default)]
-    fade_out: f64,
+    fade_in: Option<Spanned<f64>>,
+    fade_out: Option<Spanned<f64>>,
     preset: Option<String>,
     chain: Option<PathBuf>,
 }
@@ -120,6 +118,8 @@ struct Track {
     pregap: f64,
     fade_in: f64,
     fade_out: f64,
+    /// Manifest lines of `fade_in` and `fade_out` (for errors only known once the track is read).
+    fade_lines: [usize; 2],
     output: PathBuf,
 }
 
@@ -410,10 +410,16 @@ pub fn run(manifest_path: &Path, output: Option<PathBuf>, force: bool, quiet: bo
             (None, true) => bail!("{}: needs a file or [[track.stem]] entries", context()),
         };
         let pregap = t.pregap.unwrap_or(if index == 0 { 0.0 } else { album.gap });
+        let fade = |f: &Option<Spanned<f64>>| {
+            f.as_ref()
+                .map_or((0.0, 0), |f| (*f.get_ref(), line_of(&text, f.span().start)))
+        };
+        let ((fade_in, fade_in_line), (fade_out, fade_out_line)) =
+            (fade(&t.fade_in), fade(&t.fade_out));
         for (what, seconds) in [
             ("pregap", pregap),
-            ("fade_in", t.fade_in),
-            ("fade_out", t.fade_out),
+            ("fade_in", fade_in),
+            ("fade_out", fade_out),
         ] {
             if !(0.0..=60.0).contains(&seconds) {
                 bail!("{}: {what} = {seconds} s is outside 0..60 s", context());
@@ -436,8 +442,9 @@ pub fn run(manifest_path: &Path, output: Option<PathBuf>, force: bool, quiet: bo
             sources,
             chain,
             pregap,
-            fade_in: t.fade_in,
-            fade_out: t.fade_out,
+            fade_in,
+            fade_out,
+            fade_lines: [fade_in_line, fade_out_line],
             output: out_dir.join(name),
         });
     }
@@ -526,6 +533,19 @@ pub fn run(manifest_path: &Path, output: Option<PathBuf>, force: bool, quiet: bo
         .par_iter()
         .map(|track| prepare_track(track, rate, &out_dir, &progress))
         .collect::<Result<_>>()?;
+    // A fade longer than its track would start the track part-way down the curve.
+    for (track, (prepared, _)) in tracks.iter().zip(&work) {
+        let seconds = prepared.cache.frames() as f64 / rate as f64;
+        let fades = [("fade_in", track.fade_in), ("fade_out", track.fade_out)];
+        for ((what, fade), line) in fades.into_iter().zip(track.fade_lines) {
+            if fade > seconds {
+                bail!(
+                    "{origin}: line {line}: {}: {what} = {fade} s is longer than the track ({seconds:.2} s)",
+                    track.describe()
+                );
+            }
+        }
+    }
 
     // Gains.
     let finishes: Vec<Finish<'_>> = tracks

@@ -294,7 +294,11 @@ fn bad_manifests_name_the_line() {
         "[album]\ntitle = \"A\"\nperformer = \"B\"\n{}",
         "[[track]]\ntitle = \"T\"\nfile = \"a.wav\"\n".repeat(100)
     );
-    let cases: [(&str, &[&str]); 10] = [
+    let cases: [(&str, &[&str]); 11] = [
+        (
+            "[album]\ntitle = \"A\"\nperformer = \"B\"\n[[track]]\ntitle = \"One\"\nfile = \"a.wav\"\nfade_in = 0.5\nfade_out = 4.5\n",
+            &["album.toml", "line 8", "track 1 ('One')", "fade_out = 4.5 s is longer than the track (3.00 s)"],
+        ),
         (
             "[album]\ntitle = \"A\"\nperformer = \"B\"\ncatalog = \"0123456789013\"\n[[track]]\ntitle = \"One\"\nfile = \"a.wav\"\n",
             &["album.toml", "line 4", "EAN-13 check", "should be 2"],
