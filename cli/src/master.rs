@@ -628,9 +628,13 @@ fn print_report(r: &Report<'_>) {
     let target = r.target_lufs.map_or("no loudness target".into(), |t| {
         format!("target {t:.1} LUFS")
     });
+    let passes = match r.passes {
+        1 => "1 search pass".to_owned(),
+        n => format!("{n} search passes"),
+    };
     println!(
-        "{target}, ceiling {:.1} dBTP, gain {:+.2} dB ({} search passes), {} Hz {}",
-        r.ceiling_dbtp, r.gain_db, r.passes, r.sample_rate, r.bits
+        "{target}, ceiling {:.1} dBTP, gain {:+.2} dB ({passes}), {} Hz {}",
+        r.ceiling_dbtp, r.gain_db, r.sample_rate, r.bits
     );
 }
 
