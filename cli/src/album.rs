@@ -480,12 +480,14 @@ pub fn run(manifest_path: &Path, output: Option<PathBuf>, force: bool, quiet: bo
     }
     let first_info = first_info.expect("at least one track");
     let rate = album.rate.unwrap_or(first_info.sample_rate);
-    if !(engine::RATES.0..=engine::RATES.1).contains(&rate) {
-        bail!(
-            "{origin}: rate = {rate} is outside {}–{} Hz",
-            engine::RATES.0,
-            engine::RATES.1
-        );
+    let (low, high) = engine::RATES;
+    if !(low..=high).contains(&rate) {
+        match album.rate {
+            Some(_) => bail!("{origin}: rate = {rate} is outside {low}–{high} Hz"),
+            None => bail!(
+                "{origin}: the first track's {rate} Hz is outside the {low}–{high} Hz the chain works at (set the album's rate)"
+            ),
+        }
     }
     if !rate.is_multiple_of(75) {
         bail!("{origin}: CUE sheets count 75 frames per second and {rate} Hz has no whole number of samples per frame; set rate to 44100 or 48000");

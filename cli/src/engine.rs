@@ -240,15 +240,6 @@ impl FileStream {
                 info.channels
             );
         }
-        if !(RATES.0..=RATES.1).contains(&info.sample_rate) {
-            bail!(
-                "{}: {} Hz is outside the {}–{} Hz the chain works at",
-                path.display(),
-                info.sample_rate,
-                RATES.0,
-                RATES.1
-            );
-        }
         let meter = if meter {
             Some(LoudnessMeter::new(info.sample_rate, info.channels).map_err(anyhow::Error::msg)?)
         } else {

@@ -517,12 +517,15 @@ pub fn run(args: MasterArgs) -> Result<()> {
         None => default_bits(info.bits),
     };
     let rate = args.rate.unwrap_or(info.sample_rate);
-    if !(engine::RATES.0..=engine::RATES.1).contains(&rate) {
-        bail!(
-            "--rate {rate} is outside {}–{} Hz",
-            engine::RATES.0,
-            engine::RATES.1
-        );
+    let (low, high) = engine::RATES;
+    if !(low..=high).contains(&rate) {
+        match args.rate {
+            Some(_) => bail!("--rate {rate} is outside {low}–{high} Hz"),
+            None => bail!(
+                "{}: {rate} Hz is outside the {low}–{high} Hz the chain works at (resample it with --rate)",
+                args.input.display()
+            ),
+        }
     }
     let dir = output_dir(&args.output);
     let progress = Progress::new(args.quiet);

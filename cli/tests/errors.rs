@@ -137,6 +137,12 @@ fn bad_files_fail_naming_the_file() {
         &["master", &good, "-o", out, "--rate", "1000"],
         &["--rate 1000"],
     );
+    let memo = tone(d, "memo.wav", 16_000);
+    fails(
+        d,
+        &["master", &memo, "-o", out],
+        &["memo.wav", "16000 Hz is outside", "--rate"],
+    );
     std::fs::write(d.join("chain.toml"), "[limiter]\nceiling = 6.0\n").unwrap();
     let chain = d.join("chain.toml");
     fails(

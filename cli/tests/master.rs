@@ -111,6 +111,27 @@ fn master_resamples_and_reduces_bit_depth() {
         true_peak <= -2.0 && reference <= -1.9,
         "{true_peak} {reference}"
     );
+    // A rate the chain does not work at (a 16 kHz voice memo) is fine to resample from.
+    let memo = dir.path().join("memo.wav");
+    let memo_out = dir.path().join("memo-out.wav");
+    write_wav(&memo, 16_000, &music(16_000, 6.0, 0.3, 8), Format::Int(16));
+    let run = lathe(&[
+        "master",
+        path_str(&memo),
+        "-o",
+        path_str(&memo_out),
+        "--target",
+        "-16",
+        "--rate",
+        "48000",
+        "--quiet",
+    ]);
+    assert_ok(&run);
+    let (rate, samples) = read_wav(&memo_out);
+    assert_eq!((rate, samples[0].len()), (48_000, 6 * 48_000));
+    let (integrated, true_peak) = reference_loudness(rate, &samples);
+    assert!((integrated + 16.0).abs() <= 0.1, "{integrated}");
+    assert!(true_peak <= -1.0, "{true_peak}");
 }
 
 /// FLAC output decodes (with symphonia, through `lathe analyze`) to the same loudness as the
