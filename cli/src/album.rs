@@ -17,7 +17,9 @@ use toml::Spanned;
 
 use crate::audio::{check_output, Container, Output, OutputBits, Reader, Tags, TempFile, Writer};
 use crate::chain::{ChainConfig, PreChain};
-use crate::engine::{self, Fades, FileStream, Measurement, Processed, Resampled, Stream, Sum};
+use crate::engine::{
+    self, Concat, Fades, FileStream, Measurement, Processed, Resampled, Stream, Sum,
+};
 use crate::master::{self, Finish, Prepared};
 use crate::progress::{Progress, Ticker};
 use crate::target::{self, Evaluation, Target};
@@ -92,6 +94,9 @@ struct TrackSection {
     pregap: Option<f64>,
     fade_in: Option<Spanned<f64>>,
     fade_out: Option<Spanned<f64>>,
+    /// The track's audio continues the previous track's without a break (a live album, a
+    /// continuous mix): both are mastered as one programme and cut on the nearest CUE frame.
+    continues: Option<Spanned<bool>>,
     preset: Option<String>,
     chain: Option<PathBuf>,
 }
@@ -120,6 +125,8 @@ struct Track {
     fade_out: f64,
     /// Manifest lines of `fade_in` and `fade_out` (for errors only known once the track is read).
     fade_lines: [usize; 2],
+    /// Mastered with the previous track as one programme (see [`TrackSection::continues`]).
+    continues: bool,
     output: PathBuf,
 }
 
@@ -231,6 +238,8 @@ struct TrackReport {
     start: String,
     frames: u64,
     gain_db: f64,
+    /// Mastered with the previous track as one programme (its gain is the programme's).
+    continues: bool,
     #[serde(flatten)]
     measurement: Measurement,
 }
@@ -409,7 +418,41 @@ pub fn run(manifest_path: &Path, output: Option<PathBuf>, force: bool, quiet: bo
             (Some(_), false) => bail!("{}: give file or [[track.stem]], not both", context()),
             (None, true) => bail!("{}: needs a file or [[track.stem]] entries", context()),
         };
-        let pregap = t.pregap.unwrap_or(if index == 0 { 0.0 } else { album.gap });
+        let continues = match &t.continues {
+            Some(c) if *c.get_ref() => {
+                let previous_fades_out = index > 0
+                    && manifest.track[index - 1]
+                        .fade_out
+                        .as_ref()
+                        .is_some_and(|f| *f.get_ref() > 0.0);
+                let problem = if index == 0 {
+                    Some("the first track has no track to continue")
+                } else if t.pregap.is_some_and(|p| p != 0.0) {
+                    Some("a track that continues the previous one has no pregap")
+                } else if t.fade_in.as_ref().is_some_and(|f| *f.get_ref() > 0.0) {
+                    Some("a track that continues the previous one cannot fade in")
+                } else if previous_fades_out {
+                    Some("the track before a continuing track cannot fade out")
+                } else if t.preset.is_some() || t.chain.is_some() {
+                    Some("a continuing track is mastered through the chain of the track it continues; give it no preset or chain")
+                } else {
+                    None
+                };
+                if let Some(problem) = problem {
+                    return Err(invalid(
+                        c.span(),
+                        format!("track {number} ('{}'): {problem}", t.title),
+                    ));
+                }
+                true
+            }
+            _ => false,
+        };
+        let pregap = if continues {
+            0.0
+        } else {
+            t.pregap.unwrap_or(if index == 0 { 0.0 } else { album.gap })
+        };
         let fade = |f: &Option<Spanned<f64>>| {
             f.as_ref()
                 .map_or((0.0, 0), |f| (*f.get_ref(), line_of(&text, f.span().start)))
@@ -445,6 +488,7 @@ pub fn run(manifest_path: &Path, output: Option<PathBuf>, force: bool, quiet: bo
             fade_in,
             fade_out,
             fade_lines: [fade_in_line, fade_out_line],
+            continues,
             output: out_dir.join(name),
         });
     }
@@ -529,15 +573,56 @@ pub fn run(manifest_path: &Path, output: Option<PathBuf>, force: bool, quiet: bo
         check_output(path, &inputs, force)?;
     }
 
-    // Each track's pre-limiter signal, in parallel.
+    // Programmes: a track with the tracks that continue it, mastered as one.
+    let mut programmes: Vec<std::ops::Range<usize>> = Vec::new();
+    for (i, track) in tracks.iter().enumerate() {
+        match programmes.last_mut() {
+            Some(last) if track.continues => last.end = i + 1,
+            _ => programmes.push(i..i + 1),
+        }
+    }
+    let describe = |range: &std::ops::Range<usize>| {
+        let first = tracks[range.start].describe();
+        if range.len() == 1 {
+            first
+        } else {
+            format!("{first} and the {} continuing it", range.len() - 1)
+        }
+    };
+
+    // Each programme's pre-limiter signal, in parallel.
     let progress = Progress::new(quiet);
-    let mut work: Vec<(Prepared, Ticker)> = tracks
+    let mut work: Vec<(Prepared, Ticker, Vec<u64>)> = programmes
         .par_iter()
-        .map(|track| prepare_track(track, rate, &out_dir, &progress))
+        .map(|range| prepare_programme(&tracks[range.clone()], rate, &out_dir, &progress))
         .collect::<Result<_>>()?;
+    // Where each track of a programme starts and ends in it: the cuts between continuing tracks
+    // move to the nearest CUE frame.
+    let mut pieces: Vec<(u64, u64)> = Vec::with_capacity(tracks.len());
+    for (range, (_, _, lengths)) in programmes.iter().zip(&work) {
+        let total: u64 = lengths.iter().sum();
+        let mut start = 0;
+        let mut sum = 0;
+        for (i, &length) in range.clone().zip(lengths) {
+            sum += length;
+            let end = if i + 1 == range.end {
+                total
+            } else {
+                (sum + samples_per_frame / 2) / samples_per_frame * samples_per_frame
+            };
+            if end <= start {
+                bail!(
+                    "{origin}: {}: too short to cut on a CUE frame (1/75 s)",
+                    tracks[i].describe()
+                );
+            }
+            pieces.push((start, end));
+            start = end;
+        }
+    }
     // A fade longer than its track would start the track part-way down the curve.
-    for (track, (prepared, _)) in tracks.iter().zip(&work) {
-        let seconds = prepared.cache.frames() as f64 / rate as f64;
+    for (track, &(start, end)) in tracks.iter().zip(&pieces) {
+        let seconds = (end - start) as f64 / rate as f64;
         let fades = [("fade_in", track.fade_in), ("fade_out", track.fade_out)];
         for ((what, fade), line) in fades.into_iter().zip(track.fade_lines) {
             if fade > seconds {
@@ -549,29 +634,32 @@ pub fn run(manifest_path: &Path, output: Option<PathBuf>, force: bool, quiet: bo
         }
     }
 
-    // Gains.
-    let finishes: Vec<Finish<'_>> = tracks
+    // Gains, per programme.
+    let finishes: Vec<Finish<'_>> = programmes
         .iter()
-        .map(|t| Finish {
-            config: &t.chain,
-            ceiling,
-            fades: Fades {
-                fade_in: (t.fade_in * rate as f64).round() as u64,
-                fade_out: (t.fade_out * rate as f64).round() as u64,
-                total: 0,
-            },
+        .map(|range| {
+            let (first, last) = (&tracks[range.start], &tracks[range.end - 1]);
+            Finish {
+                config: &first.chain,
+                ceiling,
+                fades: Fades {
+                    fade_in: (first.fade_in * rate as f64).round() as u64,
+                    fade_out: (last.fade_out * rate as f64).round() as u64,
+                    total: 0,
+                },
+            }
         })
         .collect();
     let gains: Vec<f64> = match (target, mode) {
-        (None, _) => vec![0.0; tracks.len()],
+        (None, _) => vec![0.0; programmes.len()],
         (Some(target), Mode::Track) => work
             .par_iter_mut()
             .zip(&finishes)
-            .zip(&tracks)
-            .map(|(((prepared, ticker), finish), track)| {
+            .zip(&programmes)
+            .map(|(((prepared, ticker, _), finish), range)| {
                 master::gain_for(Some(target), finish, prepared, ticker, target::TOLERANCE)
                     .map(|found| found.gain_db)
-                    .with_context(|| format!("{origin}: {}", track.describe()))
+                    .with_context(|| format!("{origin}: {}", describe(range)))
             })
             .collect::<Result<_>>()?,
         (Some(target), Mode::Album) => {
@@ -579,7 +667,7 @@ pub fn run(manifest_path: &Path, output: Option<PathBuf>, force: bool, quiet: bo
                 bail!("{origin}: album loudness matching needs a limiter in every track's chain");
             }
             let mut unlimited = LoudnessMeter::new(rate, 2).map_err(anyhow::Error::msg)?;
-            for (prepared, _) in &work {
+            for (prepared, _, _) in &work {
                 unlimited
                     .merge_programme(&prepared.pre)
                     .map_err(anyhow::Error::msg)?;
@@ -587,24 +675,24 @@ pub fn run(manifest_path: &Path, output: Option<PathBuf>, force: bool, quiet: bo
             // As for one track (`master::gain_for`): a limiter idle everywhere needs no search.
             let unlimited_gain = target.lufs - unlimited.integrated();
             let mut idle = unlimited_gain.is_finite();
-            for ((prepared, _), finish) in work.iter().zip(&finishes) {
+            for ((prepared, _, _), finish) in work.iter().zip(&finishes) {
                 idle = idle && finish.needs_no_render(prepared, unlimited_gain)?;
             }
             let gain = if idle {
                 unlimited_gain
             } else {
-                let can_estimate = work.iter().all(|(p, _)| p.cache.keeps_contributions());
+                let can_estimate = work.iter().all(|(p, _, _)| p.cache.keeps_contributions());
                 let found = target::find_gain_estimating(
                     unlimited.integrated(),
                     target.lufs,
                     target::TOLERANCE,
                     can_estimate,
                     |evaluation| {
-                        // Per track, one meter per gain asked; then per gain the album's.
-                        let per_track: Vec<Vec<LoudnessMeter>> = work
+                        // Per programme, one meter per gain asked; then per gain the album's.
+                        let per_programme: Vec<Vec<LoudnessMeter>> = work
                             .par_iter_mut()
                             .zip(&finishes)
-                            .map(|((prepared, ticker), finish)| match evaluation {
+                            .map(|((prepared, ticker, _), finish)| match evaluation {
                                 Evaluation::Estimates(gains) => {
                                     Ok(Vec::from(finish.estimates(prepared, ticker, gains)?))
                                 }
@@ -614,12 +702,12 @@ pub fn run(manifest_path: &Path, output: Option<PathBuf>, force: bool, quiet: bo
                                 }
                             })
                             .collect::<Result<_>>()?;
-                        let gains = per_track.first().map_or(0, Vec::len);
+                        let gains = per_programme.first().map_or(0, Vec::len);
                         (0..gains)
                             .map(|g| {
                                 let mut album =
                                     LoudnessMeter::new(rate, 2).map_err(anyhow::Error::msg)?;
-                                for meters in &per_track {
+                                for meters in &per_programme {
                                     album
                                         .merge_programme(&meters[g])
                                         .map_err(anyhow::Error::msg)?;
@@ -632,7 +720,7 @@ pub fn run(manifest_path: &Path, output: Option<PathBuf>, force: bool, quiet: bo
                 .with_context(|| format!("{origin}: album loudness"))?;
                 found.gain_db
             };
-            vec![gain; tracks.len()]
+            vec![gain; programmes.len()]
         }
     };
 
@@ -643,25 +731,35 @@ pub fn run(manifest_path: &Path, output: Option<PathBuf>, force: bool, quiet: bo
         album_artist: Some(album.performer.clone()),
         ..Tags::default()
     };
-    // Per-track files, in parallel.
-    let written: Vec<(LoudnessMeter, u64)> = work
+    let track_tags = |track: &Track| Tags {
+        title: Some(track.title.clone()),
+        artist: Some(track.performer.clone()),
+        track: Some(track.number as u64),
+        track_total: Some(tracks.len() as u64),
+        isrc: track.isrc.clone(),
+        ..album_tags.clone()
+    };
+    // Per-track files, a programme at a time in parallel: a programme of one track is written
+    // as its file; a longer one is written whole, then cut into its tracks' files.
+    let written: Vec<Vec<(LoudnessMeter, u64)>> = work
         .par_iter_mut()
         .zip(&finishes)
-        .zip(&tracks)
+        .zip(&programmes)
         .zip(&gains)
-        .map(|((((prepared, ticker), finish), track), &gain)| {
+        .map(|((((prepared, ticker, _), finish), range), &gain)| {
+            let first = &tracks[range.start];
+            let whole = if range.len() == 1 {
+                None
+            } else {
+                Some(Removed(
+                    out_dir.join(format!(".lathe-programme-{:02}.wav", first.number)),
+                ))
+            };
             let output = Output {
-                path: &track.output,
+                path: whole.as_ref().map_or(&first.output, |w| &w.0),
                 bits,
                 channels: 2,
-                tags: Tags {
-                    title: Some(track.title.clone()),
-                    artist: Some(track.performer.clone()),
-                    track: Some(track.number as u64),
-                    track_total: Some(tracks.len() as u64),
-                    isrc: track.isrc.clone(),
-                    ..album_tags.clone()
-                },
+                tags: track_tags(first),
             };
             let (written, _, _) = master::write_verified(
                 &output,
@@ -671,15 +769,36 @@ pub fn run(manifest_path: &Path, output: Option<PathBuf>, force: bool, quiet: bo
                 None,
                 Some(gain),
                 prepared,
-                track.number as u64,
+                first.number as u64,
                 ticker,
             )
-            .with_context(|| format!("{origin}: {}", track.describe()))?;
+            .with_context(|| format!("{origin}: {}", describe(range)))?;
             ticker.bar.finish_and_clear();
-            Ok((written.meter, prepared.cache.frames()))
+            let Some(whole) = whole else {
+                return Ok(vec![(written.meter, prepared.cache.frames())]);
+            };
+            cut_programme(
+                &whole.0,
+                range.clone().map(|i| {
+                    (
+                        &tracks[i],
+                        pieces[i].1 - pieces[i].0,
+                        track_tags(&tracks[i]),
+                    )
+                }),
+                rate,
+                bits,
+            )
+            .with_context(|| format!("{origin}: {}", describe(range)))
         })
         .collect::<Result<_>>()?;
+    let written: Vec<(LoudnessMeter, u64)> = written.into_iter().flatten().collect();
     drop(work);
+    let gains: Vec<f64> = programmes
+        .iter()
+        .zip(&gains)
+        .flat_map(|(range, &gain)| std::iter::repeat_n(gain, range.len()))
+        .collect();
 
     // The image: gaps and tracks in order, every index on a CUE frame.
     let mut image_writer = Writer::create(&image, rate, 2, bits, &album_tags)?;
@@ -726,6 +845,7 @@ pub fn run(manifest_path: &Path, output: Option<PathBuf>, force: bool, quiet: bo
             start: cue_time(start, samples_per_frame),
             frames: *frames,
             gain_db: (gain * 100.0).round() / 100.0,
+            continues: track.continues,
             measurement: Measurement::of(meter, *frames),
         });
     }
@@ -765,12 +885,9 @@ pub fn run(manifest_path: &Path, output: Option<PathBuf>, force: bool, quiet: bo
     Ok(())
 }
 
-fn prepare_track(
-    track: &Track,
-    rate: u32,
-    dir: &Path,
-    progress: &Progress,
-) -> Result<(Prepared, Ticker)> {
+/// A track's source at the album's rate: its file, or its stems each through its own chain and
+/// summed; and its length in seconds as the headers tell.
+fn track_source(track: &Track, rate: u32) -> Result<(Box<dyn Stream + Send>, f64)> {
     let mut parts: Vec<Box<dyn Stream + Send>> = Vec::new();
     let mut seconds = 0.0f64;
     for (path, config) in &track.sources {
@@ -789,17 +906,82 @@ fn prepare_track(
     } else {
         Box::new(Sum::new(parts))
     };
-    let mut source: Box<dyn Stream + Send> = if source.rate() == rate {
+    let source: Box<dyn Stream + Send> = if source.rate() == rate {
         source
     } else {
         Box::new(Resampled::new(source, rate)?)
     };
-    let name = format!("{:02} {}", track.number, track.title);
+    Ok((source, seconds))
+}
+
+/// The pre-limiter signal of a programme (a track and those that continue it, one after the
+/// other through the first one's chain) and the frames each track gave.
+fn prepare_programme(
+    tracks: &[Track],
+    rate: u32,
+    dir: &Path,
+    progress: &Progress,
+) -> Result<(Prepared, Ticker, Vec<u64>)> {
+    let mut sources = Vec::new();
+    let mut seconds = 0.0;
+    for track in tracks {
+        let (source, length) = track_source(track, rate)?;
+        sources.push(source);
+        seconds += length;
+    }
+    let first = &tracks[0];
+    let name = format!("{:02} {}", first.number, first.title);
     let mut ticker = Ticker::new(progress.bar(&name, seconds), rate);
-    ticker.stage(if track.stems { "sum stems" } else { "analyse" });
-    let prepared = master::prepare(&mut source, &track.chain, dir, 2, &mut ticker)
-        .with_context(|| track.describe())?;
-    Ok((prepared, ticker))
+    ticker.stage(if tracks.iter().any(|t| t.stems) {
+        "sum stems"
+    } else {
+        "analyse"
+    });
+    let mut source = Concat::new(sources);
+    let prepared = master::prepare(&mut source, &first.chain, dir, 2, &mut ticker)
+        .with_context(|| first.describe())?;
+    Ok((prepared, ticker, source.lengths().to_vec()))
+}
+
+/// A file removed when this goes out of scope (a programme written whole before it is cut).
+struct Removed(PathBuf);
+
+impl Drop for Removed {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
+}
+
+/// Cuts a programme written whole at `whole` into its tracks' files, each `frames` long in
+/// order, metering each.
+fn cut_programme<'a>(
+    whole: &Path,
+    pieces: impl Iterator<Item = (&'a Track, u64, Tags)>,
+    rate: u32,
+    bits: OutputBits,
+) -> Result<Vec<(LoudnessMeter, u64)>> {
+    let mut reader = Reader::open(whole)?;
+    let mut buffers = vec![vec![0.0; engine::BLOCK]; 2];
+    let mut written = Vec::new();
+    for (track, frames, tags) in pieces {
+        let mut writer = Writer::create(&track.output, rate, 2, bits, &tags)?;
+        let mut meter = LoudnessMeter::new(rate, 2).map_err(anyhow::Error::msg)?;
+        let mut left = frames;
+        while left > 0 {
+            let n = reader.read(&mut buffers, (left as usize).min(engine::BLOCK))?;
+            if n == 0 {
+                bail!("{}: ended {left} frames early", whole.display());
+            }
+            let (l, r) = (&buffers[0][..n], &buffers[1][..n]);
+            meter.process(&[l, r]);
+            writer.write(&[l, r])?;
+            left -= n as u64;
+        }
+        writer.finish()?;
+        meter.finish();
+        written.push((meter, frames));
+    }
+    Ok(written)
 }
 
 /// Appends a written track file to the image, returning its frames.
@@ -896,9 +1078,14 @@ fn markdown(report: &AlbumReport, stems: bool) -> String {
         let m = &t.measurement;
         let _ = writeln!(
             md,
-            "| {} | {} | {} | {} | {:.1} | {:+.2} | {} | {:.1} | {} | {} |",
+            "| {} | {}{} | {} | {} | {:.1} | {:+.2} | {} | {:.1} | {} | {} |",
             t.number,
             t.title,
+            if t.continues {
+                format!(" (continues {})", t.number - 1)
+            } else {
+                String::new()
+            },
             t.isrc.as_deref().unwrap_or("–"),
             t.start,
             m.seconds,
@@ -936,6 +1123,7 @@ mod tests {
             start: String::new(),
             frames: (seconds * rate as f64).round() as u64,
             gain_db: 0.0,
+            continues: false,
             measurement: Measurement::default(),
         };
         let tracks = [track(1, 3.99), track(2, 4.0), track(3, 600.0)];

@@ -171,6 +171,50 @@ impl<S: Stream, P: Delaying> Stream for Processed<S, P> {
     }
 }
 
+/// Streams one after the other without a break (tracks that continue each other), counting the
+/// frames each gave.
+pub struct Concat {
+    parts: Vec<Box<dyn Stream + Send>>,
+    current: usize,
+    lengths: Vec<u64>,
+    rate: u32,
+}
+
+impl Concat {
+    pub fn new(parts: Vec<Box<dyn Stream + Send>>) -> Self {
+        let rate = parts.first().map_or(48_000, |p| p.rate());
+        Self {
+            lengths: vec![0; parts.len()],
+            parts,
+            current: 0,
+            rate,
+        }
+    }
+
+    /// Frames each part gave (all of them once the stream has ended).
+    pub fn lengths(&self) -> &[u64] {
+        &self.lengths
+    }
+}
+
+impl Stream for Concat {
+    fn rate(&self) -> u32 {
+        self.rate
+    }
+
+    fn read(&mut self, left: &mut [f32], right: &mut [f32]) -> Result<usize> {
+        while let Some(part) = self.parts.get_mut(self.current) {
+            let n = part.read(left, right)?;
+            if n > 0 {
+                self.lengths[self.current] += n as u64;
+                return Ok(n);
+            }
+            self.current += 1;
+        }
+        Ok(0)
+    }
+}
+
 /// Streams summed, each running until its own end (stems of one song).
 pub struct Sum {
     parts: Vec<Box<dyn Stream + Send>>,

@@ -430,3 +430,104 @@ file = "b.wav"
     assert_eq!(from_wav[0].len(), source[0].len());
     assert_eq!(from_wav, read_wav(&decoded).1);
 }
+
+/// A live album: one performance cut into two tracks mid-waveform, the second continuing the
+/// first. They are mastered as one programme: the image is, sample for sample, `lathe master` of
+/// the uncut performance (float output, no dither); the cut moves to the CUE frame nearest it,
+/// where INDEX 01 of track 2 and its file begin; the files add up to the image, and nothing is
+/// left behind. With a loudness target, the programme as a whole lands on it.
+#[test]
+fn continuing_tracks_are_one_programme() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let rate = 48_000u32;
+    let performance = music(rate, 8.0, 0.3, 11);
+    let cut = 3 * rate as usize + 97;
+    let halves: [Vec<Vec<f32>>; 2] = [
+        performance.iter().map(|c| c[..cut].to_vec()).collect(),
+        performance.iter().map(|c| c[cut..].to_vec()).collect(),
+    ];
+    write_wav(&d.join("whole.wav"), rate, &performance, Format::Float);
+    write_wav(&d.join("first.wav"), rate, &halves[0], Format::Float);
+    write_wav(&d.join("second.wav"), rate, &halves[1], Format::Float);
+    let manifest = |target: &str| {
+        format!(
+            r#"
+[album]
+title = "Live"
+performer = "Band"
+target = {target}
+preset = "polish"
+bits = "32f"
+gap = 2.0
+
+[[track]]
+title = "Opening"
+file = "first.wav"
+
+[[track]]
+title = "Encore"
+file = "second.wav"
+continues = true
+"#
+        )
+    };
+    let manifest_path = write_manifest(d, &manifest("\"none\""));
+    assert_ok(&lathe(&["album", path_str(&manifest_path), "--quiet"]));
+    let whole = d.join("whole-master.wav");
+    assert_ok(&lathe(&[
+        "master",
+        path_str(&d.join("whole.wav")),
+        "-o",
+        path_str(&whole),
+        "--preset",
+        "polish",
+        "--bits",
+        "32f",
+        "--quiet",
+    ]));
+    let (_, image) = read_wav(&d.join("album.wav"));
+    let (_, mastered) = read_wav(&whole);
+    let lengths = |x: &[Vec<f32>]| x.iter().map(Vec::len).collect::<Vec<_>>();
+    assert_eq!(lengths(&image), lengths(&mastered));
+    let differing = (0..2)
+        .flat_map(|c| image[c].iter().zip(&mastered[c]))
+        .filter(|(a, b)| a.to_bits() != b.to_bits())
+        .count();
+    assert_eq!(
+        differing, 0,
+        "samples where the image is not the uncut master"
+    );
+    let frame = rate as usize / 75;
+    let nearest = (cut + frame / 2) / frame * frame;
+    let cue = std::fs::read_to_string(d.join("album.cue")).unwrap();
+    let indexes = cue_indexes(&cue, rate);
+    assert_eq!(indexes, vec![(1, None, 0), (2, None, nearest as u64)]);
+    let (_, first) = read_wav(&d.join("01 - Opening.wav"));
+    let (_, second) = read_wav(&d.join("02 - Encore.wav"));
+    assert_eq!(first[0].len(), nearest);
+    for c in 0..2 {
+        assert!([&first[c][..], &second[c][..]].concat() == image[c]);
+    }
+    let mut left = listing(d);
+    left.retain(|name| name.starts_with('.'));
+    assert!(left.is_empty(), "left behind: {left:?}");
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(d.join("report.json")).unwrap()).unwrap();
+    assert_eq!(report["tracks"][1]["continues"], true);
+    let markdown = std::fs::read_to_string(d.join("report.md")).unwrap();
+    assert!(markdown.contains("| Encore (continues 1) |"), "{markdown}");
+
+    // To a target: the programme as a whole.
+    std::fs::write(&manifest_path, manifest("-16")).unwrap();
+    assert_ok(&lathe(&[
+        "album",
+        path_str(&manifest_path),
+        "--quiet",
+        "--force",
+    ]));
+    let (_, image) = read_wav(&d.join("album.wav"));
+    let (integrated, true_peak) = reference_loudness(rate, &image);
+    assert!((integrated + 16.0).abs() <= 0.1, "{integrated}");
+    assert!(true_peak <= -1.0, "{true_peak}");
+}

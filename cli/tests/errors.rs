@@ -300,7 +300,24 @@ fn bad_manifests_name_the_line() {
         "[album]\ntitle = \"A\"\nperformer = \"B\"\n{}",
         "[[track]]\ntitle = \"T\"\nfile = \"a.wav\"\n".repeat(100)
     );
-    let cases: [(&str, &[&str]); 11] = [
+    let head =
+        "[album]\ntitle = \"A\"\nperformer = \"B\"\n[[track]]\ntitle = \"One\"\nfile = \"a.wav\"\n";
+    let continuing = |first: &str, second: &str| {
+        format!(
+            "{head}{first}[[track]]\ntitle = \"Two\"\nfile = \"a.wav\"\ncontinues = true\n{second}"
+        )
+    };
+    let first_continues = format!("{head}continues = true\n");
+    let with_pregap = continuing("", "pregap = 1.0\n");
+    let fading_in = continuing("", "fade_in = 1.0\n");
+    let after_fade = continuing("fade_out = 1.0\n", "");
+    let own_chain = continuing("", "preset = \"glue\"\n");
+    let cases: [(&str, &[&str]); 16] = [
+        (&first_continues, &["album.toml", "line 7", "track 1 ('One')", "no track to continue"]),
+        (&with_pregap, &["line 10", "track 2 ('Two')", "no pregap"]),
+        (&fading_in, &["line 10", "track 2 ('Two')", "cannot fade in"]),
+        (&after_fade, &["line 11", "track 2 ('Two')", "before a continuing track cannot fade out"]),
+        (&own_chain, &["line 10", "track 2 ('Two')", "chain of the track it continues"]),
         (
             "[album]\ntitle = \"A\"\nperformer = \"B\"\n[[track]]\ntitle = \"One\"\nfile = \"a.wav\"\nfade_in = 0.5\nfade_out = 4.5\n",
             &["album.toml", "line 8", "track 1 ('One')", "fade_out = 4.5 s is longer than the track (3.00 s)"],
