@@ -346,26 +346,46 @@ impl Imager {
                 && [&self.bass_mono_mix, &self.balance, &self.mono, &self.active]
                     .iter()
                     .all(|s| s.is_settled());
-            let fixed = settled.then(|| self.tick_knobs());
-            let mut knobs = [fixed.unwrap_or_else(|| self.tick_knobs()); COEFF_INTERVAL];
-            if fixed.is_none() {
-                knobs[1..end - start].fill_with(|| self.tick_knobs());
-            }
             // Stage after stage over the chunk (each keeps its own state, so every sample meets
             // the arithmetic of a sample-by-sample loop): the bands summed, the bass filters,
             // the output.
             let chunk = end - start;
             let mut summed = [[0.0; 2]; COEFF_INTERVAL];
             let mut side_high = [0.0; COEFF_INTERVAL];
-            for (i, (bands, knobs)) in bands.iter().zip(&knobs).enumerate().take(chunk) {
-                summed[i] = self.sum_bands(bands, knobs);
-                side_high[i] = summed[i][1];
-            }
-            self.bass_split.process_high_block(&mut side_high[..chunk]);
-            self.bass_allpass.process_block(&mut summed[..chunk]);
-            for (i, n) in (start..end).enumerate() {
-                (left[n], right[n]) =
-                    self.output(left[n], right[n], summed[i], side_high[i], &knobs[i]);
+            if settled && !self.metering {
+                // Settled and unmetered (offline rendering): the knobs are constants and the
+                // band count a type parameter, so the sums unroll; the same arithmetic.
+                let knobs = self.tick_knobs();
+                let (bands, widths) = (&bands[..chunk], &knobs.widths);
+                let (sums, highs) = (&mut summed[..chunk], &mut side_high[..chunk]);
+                match self.settings.bands {
+                    1 => sum_settled::<0>(bands, widths, sums, highs),
+                    2 => sum_settled::<1>(bands, widths, sums, highs),
+                    3 => sum_settled::<2>(bands, widths, sums, highs),
+                    _ => sum_settled::<3>(bands, widths, sums, highs),
+                }
+                self.bass_split.process_high_block(&mut side_high[..chunk]);
+                self.bass_allpass.process_block(&mut summed[..chunk]);
+                for (i, n) in (start..end).enumerate() {
+                    (left[n], right[n]) =
+                        self.output(left[n], right[n], summed[i], side_high[i], &knobs);
+                }
+            } else {
+                let fixed = settled.then(|| self.tick_knobs());
+                let mut knobs = [fixed.unwrap_or_else(|| self.tick_knobs()); COEFF_INTERVAL];
+                if fixed.is_none() {
+                    knobs[1..end - start].fill_with(|| self.tick_knobs());
+                }
+                for (i, (bands, knobs)) in bands.iter().zip(&knobs).enumerate().take(chunk) {
+                    summed[i] = self.sum_bands(bands, knobs);
+                    side_high[i] = summed[i][1];
+                }
+                self.bass_split.process_high_block(&mut side_high[..chunk]);
+                self.bass_allpass.process_block(&mut summed[..chunk]);
+                for (i, n) in (start..end).enumerate() {
+                    (left[n], right[n]) =
+                        self.output(left[n], right[n], summed[i], side_high[i], &knobs[i]);
+                }
             }
             self.crossover.flush();
             self.bass_split.flush();
@@ -445,6 +465,32 @@ impl Imager {
             self.correlation.push(out_l as f64, out_r as f64);
         }
         (out_l, out_r)
+    }
+}
+
+/// [`Imager::sum_bands`] without metering, frame after frame, for `LAST + 1` bands in use: the
+/// same additions in the same order, unrolled. Also copies each frame's side to `side_high`.
+fn sum_settled<const LAST: usize>(
+    bands: &[[[f64; 2]; MAX_BANDS]],
+    widths: &[f64; MAX_BANDS],
+    summed: &mut [[f64; 2]],
+    side_high: &mut [f64],
+) {
+    for ((bands, sum), high) in bands.iter().zip(summed).zip(side_high) {
+        let mut band_mid = [0.0; MAX_BANDS];
+        let mut band_side = [0.0; MAX_BANDS];
+        for b in 0..MAX_BANDS {
+            band_mid[b.min(LAST)] += bands[b][0];
+            band_side[b.min(LAST)] += widths[b] * bands[b][1];
+        }
+        let mut m = 0.0;
+        let mut s = 0.0;
+        for b in 0..=LAST {
+            m += band_mid[b];
+            s += band_side[b];
+        }
+        *sum = [m, s];
+        *high = s;
     }
 }
 
