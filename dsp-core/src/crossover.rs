@@ -236,6 +236,109 @@ impl<S: Section> SplitAllpass<S> {
     }
 }
 
+/// Bass mono's filters over a block, as [`Split::process_high_block`] on `side` and
+/// [`SplitAllpass::process_block`] on `mid_side` give them, bit for bit: for a three-section
+/// (LR12) split the high side's six sections and the allpass's three on each channel run as six
+/// two-lane steps (the first three high-pass sections beside the mid's allpass, the last three
+/// beside the side's) instead of six one-lane and three two-lane ones.
+pub fn bass_mono_block(
+    split: &mut Split,
+    allpass: &mut SplitAllpass<StereoBiquad>,
+    side: &mut [f64],
+    mid_side: &mut [[f64; 2]],
+) {
+    #[cfg(target_arch = "x86_64")]
+    if split.sections == MAX_SECTIONS && allpass.used == MAX_SECTIONS {
+        // SAFETY: SSE2 is part of the x86_64 baseline.
+        unsafe { bass_mono_pairs(split, allpass, side, mid_side) };
+        return;
+    }
+    split.process_high_block(side);
+    allpass.process_block(mid_side);
+}
+
+/// [`bass_mono_block`] for three sections, in SSE2 lanes.
+#[cfg(target_arch = "x86_64")]
+unsafe fn bass_mono_pairs(
+    split: &mut Split,
+    allpass: &mut SplitAllpass<StereoBiquad>,
+    side: &mut [f64],
+    mid_side: &mut [[f64; 2]],
+) {
+    use std::arch::x86_64::*;
+    // High-pass sections in cascade order; the first three pair with the mid's allpass, the last
+    // three with the side's.
+    let order = [(0, 0), (0, 1), (1, 0), (1, 1), (2, 0), (2, 1)];
+    // Lane 0 the high-pass, lane 1 the allpass: coefficients and state per step.
+    struct Step {
+        b: [__m128d; 3],
+        a: [__m128d; 2],
+        s1: __m128d,
+        s2: __m128d,
+    }
+    let step = |k: usize, channel: usize| {
+        let (high, all) = (
+            &split.high[order[k].0][order[k].1],
+            &allpass.sections[k % 3],
+        );
+        let (hc, ac) = (high.coeffs, all.coeffs);
+        let [h1, h2] = high.state();
+        // SAFETY: register set-up only.
+        unsafe {
+            Step {
+                b: std::array::from_fn(|j| _mm_set_pd(ac.b[j], hc.b[j])),
+                a: std::array::from_fn(|j| _mm_set_pd(ac.a[j], hc.a[j])),
+                s1: _mm_set_pd(all.s1[channel], h1),
+                s2: _mm_set_pd(all.s2[channel], h2),
+            }
+        }
+    };
+    let mut steps: [Step; 6] = std::array::from_fn(|k| step(k, k / 3));
+    // The same operations in the same order as `Biquad::process_unflushed`, lane by lane.
+    let run = |s: &mut Step, x: __m128d| {
+        // SAFETY: register arithmetic only.
+        unsafe {
+            let y = _mm_add_pd(_mm_mul_pd(s.b[0], x), s.s1);
+            s.s1 = _mm_add_pd(
+                _mm_sub_pd(_mm_mul_pd(s.b[1], x), _mm_mul_pd(s.a[0], y)),
+                s.s2,
+            );
+            s.s2 = _mm_sub_pd(_mm_mul_pd(s.b[2], x), _mm_mul_pd(s.a[1], y));
+            y
+        }
+    };
+    for (high, frame) in side.iter_mut().zip(mid_side.iter_mut()) {
+        // SAFETY: register arithmetic and moves only.
+        unsafe {
+            let (first, second) = steps.split_at_mut(3);
+            let mut v = _mm_set_pd(frame[0], *high);
+            for s in first.iter_mut() {
+                v = run(s, v);
+            }
+            let mid = _mm_cvtsd_f64(_mm_unpackhi_pd(v, v));
+            let mut w = _mm_set_pd(frame[1], _mm_cvtsd_f64(v));
+            for s in second.iter_mut() {
+                w = run(s, w);
+            }
+            *high = _mm_cvtsd_f64(w);
+            *frame = [mid, _mm_cvtsd_f64(_mm_unpackhi_pd(w, w))];
+        }
+    }
+    for (k, s) in steps.iter().enumerate() {
+        let mut s1 = [0.0; 2];
+        let mut s2 = [0.0; 2];
+        // SAFETY: stores of two-element arrays.
+        unsafe {
+            _mm_storeu_pd(s1.as_mut_ptr(), s.s1);
+            _mm_storeu_pd(s2.as_mut_ptr(), s.s2);
+        }
+        split.high[order[k].0][order[k].1].set_state([s1[0], s2[0]]);
+        let channel = k / 3;
+        allpass.sections[k % 3].s1[channel] = s1[1];
+        allpass.sections[k % 3].s2[channel] = s2[1];
+    }
+}
+
 /// Most bands a [`Crossover`] splits into.
 pub const MAX_BANDS: usize = 4;
 /// Split points of a full crossover.
@@ -478,6 +581,42 @@ impl Crossover {
 mod tests {
     use super::*;
     use std::f64::consts::PI;
+
+    /// The paired bass-mono filters are the split's high side and the allpass run apart, bit for
+    /// bit, with their state carried from block to block, for every slope (LR12 pairs, the
+    /// others fall back).
+    #[test]
+    fn bass_mono_block_is_the_split_and_the_allpass() {
+        let mut noise = crate::noise::WhiteNoise::new(5);
+        for slope in [Slope::Db24, Slope::Db48, Slope::Db72] {
+            let design = SplitDesign::new(48_000.0, 120.0, slope);
+            let (mut split, mut allpass) = (Split::new(&design), SplitAllpass::new(&design));
+            let (mut apart_split, mut apart_allpass) = (split, allpass);
+            for block in 0..30 {
+                let len = 1 + (block * 7) % 40;
+                let frames: Vec<[f64; 2]> = (0..len)
+                    .map(|_| [noise.next_f64(), noise.next_f64()])
+                    .collect();
+                let mut side: Vec<f64> = frames.iter().map(|f| f[1]).collect();
+                let mut mid_side = frames.clone();
+                bass_mono_block(&mut split, &mut allpass, &mut side, &mut mid_side);
+                let mut apart_side: Vec<f64> = frames.iter().map(|f| f[1]).collect();
+                let mut apart_mid_side = frames;
+                apart_split.process_high_block(&mut apart_side);
+                apart_allpass.process_block(&mut apart_mid_side);
+                for (a, b) in side.iter().zip(&apart_side) {
+                    assert_eq!(a.to_bits(), b.to_bits(), "{slope:?}, block {block}");
+                }
+                for (a, b) in mid_side
+                    .iter()
+                    .flatten()
+                    .zip(apart_mid_side.iter().flatten())
+                {
+                    assert_eq!(a.to_bits(), b.to_bits(), "{slope:?}, block {block}");
+                }
+            }
+        }
+    }
 
     fn dft(signal: &[f64], sample_rate: f64, hz: f64) -> Complex {
         signal

@@ -364,8 +364,12 @@ impl Imager {
                     3 => sum_settled::<2>(bands, widths, sums, highs),
                     _ => sum_settled::<3>(bands, widths, sums, highs),
                 }
-                self.bass_split.process_high_block(&mut side_high[..chunk]);
-                self.bass_allpass.process_block(&mut summed[..chunk]);
+                crate::crossover::bass_mono_block(
+                    &mut self.bass_split,
+                    &mut self.bass_allpass,
+                    &mut side_high[..chunk],
+                    &mut summed[..chunk],
+                );
                 for (i, n) in (start..end).enumerate() {
                     (left[n], right[n]) =
                         self.output(left[n], right[n], summed[i], side_high[i], &knobs);
@@ -380,8 +384,12 @@ impl Imager {
                     summed[i] = self.sum_bands(bands, knobs);
                     side_high[i] = summed[i][1];
                 }
-                self.bass_split.process_high_block(&mut side_high[..chunk]);
-                self.bass_allpass.process_block(&mut summed[..chunk]);
+                crate::crossover::bass_mono_block(
+                    &mut self.bass_split,
+                    &mut self.bass_allpass,
+                    &mut side_high[..chunk],
+                    &mut summed[..chunk],
+                );
                 for (i, n) in (start..end).enumerate() {
                     (left[n], right[n]) =
                         self.output(left[n], right[n], summed[i], side_high[i], &knobs[i]);
