@@ -249,17 +249,16 @@ pub fn bass_mono_block(
 ) {
     #[cfg(target_arch = "x86_64")]
     if split.sections == MAX_SECTIONS && allpass.used == MAX_SECTIONS {
-        // SAFETY: SSE2 is part of the x86_64 baseline.
-        unsafe { bass_mono_pairs(split, allpass, side, mid_side) };
+        bass_mono_pairs(split, allpass, side, mid_side);
         return;
     }
     split.process_high_block(side);
     allpass.process_block(mid_side);
 }
 
-/// [`bass_mono_block`] for three sections, in SSE2 lanes.
+/// [`bass_mono_block`] for three sections, in SSE2 lanes (part of the x86_64 baseline).
 #[cfg(target_arch = "x86_64")]
-unsafe fn bass_mono_pairs(
+fn bass_mono_pairs(
     split: &mut Split,
     allpass: &mut SplitAllpass<StereoBiquad>,
     side: &mut [f64],
