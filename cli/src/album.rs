@@ -583,10 +583,10 @@ pub fn run(manifest_path: &Path, output: Option<PathBuf>, force: bool, quiet: bo
     }
     let describe = |range: &std::ops::Range<usize>| {
         let first = tracks[range.start].describe();
-        if range.len() == 1 {
-            first
-        } else {
-            format!("{first} and the {} continuing it", range.len() - 1)
+        match range.len() {
+            1 => first,
+            2 => format!("{first} and the track that continues it"),
+            n => format!("{first} and the {} tracks that continue it", n - 1),
         }
     };
 
