@@ -364,16 +364,13 @@ impl Imager {
                     3 => sum_settled::<2>(bands, widths, sums, highs),
                     _ => sum_settled::<3>(bands, widths, sums, highs),
                 }
-                crate::crossover::bass_mono_block(
-                    &mut self.bass_split,
-                    &mut self.bass_allpass,
-                    &mut side_high[..chunk],
+                self.bass_and_output(
+                    &mut left[start..end],
+                    &mut right[start..end],
                     &mut summed[..chunk],
+                    &mut side_high[..chunk],
+                    |_| &knobs,
                 );
-                for (i, n) in (start..end).enumerate() {
-                    (left[n], right[n]) =
-                        self.output(left[n], right[n], summed[i], side_high[i], &knobs);
-                }
             } else {
                 let fixed = settled.then(|| self.tick_knobs());
                 let mut knobs = [fixed.unwrap_or_else(|| self.tick_knobs()); COEFF_INTERVAL];
@@ -384,21 +381,40 @@ impl Imager {
                     summed[i] = self.sum_bands(bands, knobs);
                     side_high[i] = summed[i][1];
                 }
-                crate::crossover::bass_mono_block(
-                    &mut self.bass_split,
-                    &mut self.bass_allpass,
-                    &mut side_high[..chunk],
+                self.bass_and_output(
+                    &mut left[start..end],
+                    &mut right[start..end],
                     &mut summed[..chunk],
+                    &mut side_high[..chunk],
+                    |i| &knobs[i],
                 );
-                for (i, n) in (start..end).enumerate() {
-                    (left[n], right[n]) =
-                        self.output(left[n], right[n], summed[i], side_high[i], &knobs[i]);
-                }
             }
             self.crossover.flush();
             self.bass_split.flush();
             self.bass_allpass.flush();
             start = end;
+        }
+    }
+
+    /// The last stages of a chunk: the bass filters on the summed bands, then the output frames
+    /// (`knobs(i)` the knobs at frame `i`).
+    #[inline(always)]
+    fn bass_and_output<'k>(
+        &mut self,
+        left: &mut [f32],
+        right: &mut [f32],
+        summed: &mut [[f64; 2]],
+        side_high: &mut [f64],
+        knobs: impl Fn(usize) -> &'k Knobs,
+    ) {
+        crate::crossover::bass_mono_block(
+            &mut self.bass_split,
+            &mut self.bass_allpass,
+            side_high,
+            summed,
+        );
+        for (i, (l, r)) in left.iter_mut().zip(right.iter_mut()).enumerate() {
+            (*l, *r) = self.output(*l, *r, summed[i], side_high[i], knobs(i));
         }
     }
 
