@@ -23,6 +23,7 @@ use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 pub mod signals;
+pub mod vst3_host;
 
 /// One entry of `plugins.toml`.
 #[derive(Clone, Debug, Deserialize)]
@@ -43,6 +44,9 @@ pub struct PluginEntryConfig {
     /// once, `quarters` quarter notes late at the host tempo (given through the transport).
     pub tempo_sync: Option<TempoSync>,
     pub param_ids: Vec<String>,
+    /// The ids among `param_ids` that are read-only output parameters (meter readings).
+    #[serde(default)]
+    pub output_ids: Vec<String>,
 }
 
 #[derive(Clone, Debug, Deserialize)]
@@ -98,6 +102,14 @@ pub fn plugins() -> Vec<PluginEntryConfig> {
     toml::from_str::<PluginList>(text)
         .expect("plugins.toml is valid")
         .plugin
+}
+
+/// The entry of `plugins.toml` with this CLAP id.
+pub fn plugin(clap_id: &str) -> PluginEntryConfig {
+    plugins()
+        .into_iter()
+        .find(|c| c.clap_id == clap_id)
+        .unwrap_or_else(|| panic!("{clap_id} is listed in plugins.toml"))
 }
 
 /// Where the bundles are.
@@ -228,6 +240,11 @@ pub struct Instance {
     output_ports: AudioPorts,
     /// The transport given with every block (none until [`Instance::set_transport`]).
     transport: Option<TransportEvent>,
+    /// Parameter values the plugin reported in its output events (output parameters), as
+    /// (sample position since the last [`Instance::take_reports`], parameter id, value).
+    reports: Vec<(usize, u32, f64)>,
+    /// Samples processed since the last [`Instance::take_reports`].
+    processed: usize,
 }
 
 impl Instance {
@@ -300,6 +317,8 @@ impl Instance {
             input_ports,
             output_ports: AudioPorts::with_capacity(2, 1),
             transport: None,
+            reports: Vec::new(),
+            processed: 0,
         }
     }
 
@@ -418,6 +437,16 @@ impl Instance {
             )
             .expect("process succeeds");
         IN_PROCESS.with(|f| f.set(false));
+        for event in output_event_buffer.iter() {
+            if let Some(value) = event.as_event::<ParamValueEvent>() {
+                self.reports.push((
+                    self.processed + value.time() as usize,
+                    value.param_id().map_or(u32::MAX, |id| id.get()),
+                    value.value(),
+                ));
+            }
+        }
+        self.processed += frames;
         left.copy_from_slice(&self.output[0][..frames]);
         right.copy_from_slice(&self.output[1][..frames]);
         status
@@ -502,6 +531,13 @@ impl Instance {
         out
     }
 
+    /// The parameter values the plugin has reported since the last call, as (sample position,
+    /// parameter id, value) in the order they came.
+    pub fn take_reports(&mut self) -> Vec<(usize, u32, f64)> {
+        self.processed = 0;
+        std::mem::take(&mut self.reports)
+    }
+
     /// The reported latency in samples.
     pub fn latency(&mut self) -> u32 {
         let latency = self.latency;
@@ -519,6 +555,21 @@ impl Instance {
                 &c_text,
             )
             .unwrap_or_else(|| panic!("parameter {id} does not accept {text:?}"))
+    }
+
+    /// The plugin's text for `value` of the parameter with hash `hash` ("-23.0 LUFS").
+    pub fn value_to_text_by_hash(&mut self, hash: u32, value: f64) -> String {
+        let params = self.params;
+        let mut buffer = [0u8; 256];
+        let text = params
+            .value_to_text(
+                &self.instance.plugin_handle(),
+                ClapId::new(hash),
+                value,
+                &mut buffer,
+            )
+            .unwrap_or_else(|e| panic!("parameter {hash} has no text for {value}: {e:?}"));
+        String::from_utf8_lossy(text).into_owned()
     }
 
     /// Current CLAP value of parameter `id`.
@@ -557,6 +608,9 @@ impl Instance {
                     is_automatable: info
                         .flags
                         .contains(clack_extensions::params::ParamInfoFlags::IS_AUTOMATABLE),
+                    is_read_only: info
+                        .flags
+                        .contains(clack_extensions::params::ParamInfoFlags::IS_READONLY),
                 }
             })
             .collect()
@@ -633,4 +687,60 @@ pub struct ParamDescription {
     pub default: f64,
     pub is_bypass: bool,
     pub is_automatable: bool,
+    /// A read-only output parameter: the plugin reports it, the host cannot set it.
+    pub is_read_only: bool,
+}
+
+/// Checks what Lathe Loudness reported as output parameters over [`signals::tech3341_case1`]
+/// (`len` samples): every report is for one of `outputs` and inside the signal; momentary,
+/// short-term and integrated read −23.0 ±0.1 LUFS and the true peak −23 dBTP (+0.2/−0.4 dB, Tech
+/// 3341's tolerance), each first reported within a second; the loudness range reads 0 ±1 LU.
+/// `held(id)` is the host's current value of a parameter (which must be its last report) and
+/// `text(id, value)` the plugin's text for a value ("-23.0 LUFS").
+pub fn check_case1_reports(
+    reports: &[(usize, u32, f64)],
+    len: usize,
+    outputs: &[String],
+    mut held: impl FnMut(u32) -> f64,
+    mut text: impl FnMut(u32, f64) -> String,
+) {
+    assert!(
+        reports
+            .iter()
+            .all(|&(at, id, _)| at < len && outputs.iter().any(|o| param_hash(o) == id)),
+        "reports only for output parameters, inside the signal"
+    );
+    let mut reading = |id: &str, value: f64| -> f64 {
+        let text = text(param_hash(id), value);
+        text.split_whitespace()
+            .next()
+            .and_then(|number| number.parse().ok())
+            .unwrap_or_else(|| panic!("{id} reads {text:?}"))
+    };
+    for (id, expected, below, above) in [
+        ("out_momentary", -23.0, 0.1, 0.1),
+        ("out_short_term", -23.0, 0.1, 0.1),
+        ("out_integrated", -23.0, 0.1, 0.1),
+        ("out_true_peak", -23.0, 0.4, 0.2),
+    ] {
+        let hash = param_hash(id);
+        let mine: Vec<_> = reports.iter().filter(|r| r.1 == hash).collect();
+        let first = mine
+            .first()
+            .unwrap_or_else(|| panic!("{id} never reported"));
+        assert!(
+            first.0 <= 48_000,
+            "{id} first reported at sample {}",
+            first.0
+        );
+        let last = mine.last().unwrap().2;
+        assert_eq!(held(hash), last, "{id} holds its last report");
+        let value = reading(id, last);
+        assert!(
+            value >= expected - below && value <= expected + above,
+            "{id} = {value}, expected {expected}"
+        );
+    }
+    let range = reading("out_range", held(param_hash("out_range")));
+    assert!(range.abs() <= 1.0, "LRA of a steady sine: {range}");
 }

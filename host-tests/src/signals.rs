@@ -32,3 +32,12 @@ pub fn null_db(input: &[f32], output: &[f32], latency: usize) -> f64 {
     }
     10.0 * (error.max(1e-300) / energy.max(1e-300)).log10()
 }
+
+/// EBU Tech 3341 case 1: a 1 kHz sine at −23 dBFS on both channels (−23 LUFS, −23 dBTP), at
+/// 48 kHz, `seconds` long.
+pub fn tech3341_case1(seconds: usize) -> Vec<f32> {
+    let amplitude = 10f32.powf(-23.0 / 20.0);
+    (0..seconds * 48_000)
+        .map(|n| amplitude * (std::f32::consts::TAU * 1000.0 * n as f32 / 48_000.0).sin())
+        .collect()
+}

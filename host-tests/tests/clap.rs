@@ -2,8 +2,8 @@
 //! (clack-host) and checked the way a DAW would use it. The bundles are debug builds with
 //! `assert_process_allocs`: an allocation inside `process()` aborts the test process.
 
-use host_tests::signals::{null_db, rms_db, stereo_noise};
-use host_tests::{param_hash, plugins, Instance};
+use host_tests::signals::{null_db, rms_db, stereo_noise, tech3341_case1};
+use host_tests::{check_case1_reports, param_hash, plugin, plugins, Instance};
 
 const RATES: [f64; 4] = [44_100.0, 48_000.0, 96_000.0, 192_000.0];
 /// Fixed block sizes, then a pattern that varies on every call.
@@ -54,7 +54,17 @@ fn describes_itself() {
         );
         for info in &infos {
             assert!(!info.name.is_empty());
-            assert!(info.is_automatable, "{} is automatable", info.name);
+            let output = config.output_ids.iter().any(|id| param_hash(id) == info.id);
+            assert_eq!(
+                info.is_read_only, output,
+                "{}: {} is read-only exactly when it is an output",
+                config.bundle, info.name
+            );
+            assert_eq!(
+                info.is_automatable, !output,
+                "{}: {} is automatable unless it is an output",
+                config.bundle, info.name
+            );
             assert!(
                 info.is_bypass || !info.group.is_empty(),
                 "{} belongs to a group",
@@ -254,11 +264,23 @@ fn state_round_trips_bit_exactly() {
         let warm = stereo_noise(4_800, -20.0);
         first.process(&warm, &[512], &events);
         let state = first.save_state();
-        let values: Vec<f64> = infos.iter().map(|p| first.value_by_hash(p.id)).collect();
+        // Output parameters (meter readings) are not settings: the state leaves them out.
+        for id in &config.output_ids {
+            assert!(
+                !String::from_utf8_lossy(&state).contains(&format!("\"{id}\"")),
+                "{}: output {id} saved in the state",
+                config.bundle
+            );
+        }
+        let settings: Vec<_> = infos.iter().filter(|p| !p.is_read_only).collect();
+        let values: Vec<f64> = settings.iter().map(|p| first.value_by_hash(p.id)).collect();
 
         let mut second = Instance::load(&config);
         second.load_state(&state).expect("state loads");
-        let loaded: Vec<f64> = infos.iter().map(|p| second.value_by_hash(p.id)).collect();
+        let loaded: Vec<f64> = settings
+            .iter()
+            .map(|p| second.value_by_hash(p.id))
+            .collect();
         assert_eq!(
             values, loaded,
             "{}: parameter values after loading",
@@ -448,4 +470,38 @@ fn synced_times_follow_the_host_tempo() {
             );
         }
     }
+}
+
+/// Lathe Loudness reports its readings to the host as read-only output parameters, as CLAP
+/// parameter-value output events: EBU Tech 3341 case 1 reads as it should (see
+/// `check_case1_reports`), and a host trying to set a reading is ignored.
+#[test]
+fn output_parameters_report_the_meter() {
+    let config = plugin("audio.lathe.loudness");
+    let mut plugin = Instance::load(&config);
+    plugin.activate(48_000.0, 512);
+    let sine = tech3341_case1(10);
+    let signal = [sine.clone(), sine];
+    plugin.take_reports();
+    plugin.process(&signal, &[512, 333], &[]);
+    let reports = plugin.take_reports();
+    // With the meter paused (so nothing is reported), the host tries to set the integrated
+    // reading to the top of its range: it keeps the measured value.
+    let events = [
+        (0, param_hash("pause"), 1.0),
+        (100, param_hash("out_integrated"), 1.0),
+    ];
+    plugin.process(&signal, &[512], &events);
+    assert!(
+        plugin.take_reports().is_empty(),
+        "a paused meter reports nothing"
+    );
+    let plugin = std::cell::RefCell::new(plugin);
+    check_case1_reports(
+        &reports,
+        signal[0].len(),
+        &config.output_ids,
+        |id| plugin.borrow_mut().value_by_hash(id),
+        |id, value| plugin.borrow_mut().value_to_text_by_hash(id, value),
+    );
 }

@@ -7,6 +7,7 @@ must line up with its input sample for sample: any error in the reported latency
 misaligned null. Run through `cargo xtask test`, which builds the bundles first.
 """
 
+import json
 import os
 import pathlib
 import re
@@ -39,6 +40,17 @@ def noise(seconds, rate, db=-20.0, seed=1):
     return (rng.uniform(-1, 1, (2, int(seconds * rate))) * 10 ** (db / 20)).astype(np.float32)
 
 
+def component_state(raw_state):
+    """The plugin's own state inside pedalboard's (JUCE's) preset: the <IComponent> element,
+    `size.data` in JUCE's base-64 (its own alphabet, bits packed least significant first)."""
+    match = re.search(rb"<IComponent>(\d+)\.([^<]*)</IComponent>", raw_state)
+    assert match, raw_state[:200]
+    size, encoded = int(match.group(1)), match.group(2).decode()
+    table = ".ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+"
+    bits = sum(table.index(c) << (6 * i) for i, c in enumerate(encoded))
+    return bits.to_bytes(size, "little")
+
+
 def rms_db(x):
     return 10 * np.log10(np.mean(np.asarray(x, dtype=np.float64) ** 2) + 1e-30)
 
@@ -61,6 +73,14 @@ def test_describes_itself(config):
     for category in config["vst3_categories"]:
         assert category in categories, plugin.category
     assert len(plugin.parameters) == len(config["param_ids"])
+    # Output parameters (meter readings) are read-only: the only ones a host may not automate.
+    outputs = [name for name, p in plugin.parameters.items() if not p.is_automatable]
+    assert len(outputs) == len(config.get("output_ids", [])), outputs
+
+
+def settings(plugin):
+    """The parameters a host sets: all but the read-only outputs."""
+    return {name: p for name, p in plugin.parameters.items() if p.is_automatable}
 
 
 @pytest.mark.parametrize("config", PLUGINS, ids=ids)
@@ -135,7 +155,7 @@ def test_parameter_changes_take_effect(config):
 def test_state_round_trips_bit_exactly(config):
     first = load(config)
     # Move every continuous parameter to 30% of its range, every switch to its other value.
-    for name, parameter in first.parameters.items():
+    for name, parameter in settings(first).items():
         if name == "bypass":
             continue
         parameter.raw_value = 0.3 if parameter.raw_value > 0.5 else 0.7
@@ -146,9 +166,14 @@ def test_state_round_trips_bit_exactly(config):
     second.raw_state = state
     # State holds plain values (e.g. -8.4 dBTP, Off); compare what a user sees, and require the
     # state itself to re-save byte for byte.
-    for name in first.parameters:
+    for name in settings(first):
         assert first.parameters[name].string_value == second.parameters[name].string_value, name
     assert second.raw_state == state
+    # Readings are not settings: the plugin's state (JSON) has every setting and no output.
+    saved = json.loads(component_state(state))["params"]
+    assert len(saved) == len(config["param_ids"]) - len(config.get("output_ids", [])), saved
+    for output in config.get("output_ids", []):
+        assert output not in saved, output
     rate = 48_000
     audio = noise(1.0, rate, db=-3.0)
     a = first.process(audio, rate, buffer_size=256, reset=True)

@@ -16,7 +16,7 @@ use std::sync::Arc;
 pub mod editor;
 pub mod params;
 
-use params::LoudnessParams;
+use params::{LoudnessParams, ReadingParams};
 
 /// Readings are published (and the history advances) this often.
 pub const PUBLISH_INTERVAL_S: f32 = 0.1;
@@ -86,9 +86,16 @@ impl Default for LatheLoudness {
 }
 
 impl Dsp {
-    /// Publishes the readings and advances the histories.
-    fn publish(&self, meters: &Meters) {
+    /// Publishes the readings (to the editor and, as output parameters, to the host) and advances
+    /// the histories.
+    fn publish(
+        &self,
+        meters: &Meters,
+        readings: &ReadingParams,
+        context: &mut impl ProcessContext<LatheLoudness>,
+    ) {
         let r = self.meter.reading();
+        readings.report(&r, context);
         let values = [
             r.momentary,
             r.short_term,
@@ -144,7 +151,7 @@ impl Plugin for LatheLoudness {
         &mut self,
         buffer: &mut Buffer,
         _aux: &mut AuxiliaryBuffers,
-        _context: &mut impl ProcessContext<Self>,
+        context: &mut impl ProcessContext<Self>,
     ) -> ProcessStatus {
         let Some(dsp) = &mut self.dsp else {
             return ProcessStatus::Error("process() before activate()");
@@ -154,7 +161,7 @@ impl Plugin for LatheLoudness {
         };
         if self.meters.reset.swap(false, Ordering::Relaxed) {
             dsp.meter.reset();
-            dsp.publish(&self.meters);
+            dsp.publish(&self.meters, &self.params.readings, context);
         }
         // Measure what comes in, before anything that only changes what is heard.
         if !self.params.meter.pause.value() {
@@ -162,7 +169,7 @@ impl Plugin for LatheLoudness {
             dsp.since_publish += left.len();
             if dsp.since_publish >= dsp.publish_interval {
                 dsp.since_publish %= dsp.publish_interval;
-                dsp.publish(&self.meters);
+                dsp.publish(&self.meters, &self.params.readings, context);
                 self.repaint.request_repaint();
             }
         }

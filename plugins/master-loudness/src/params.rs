@@ -4,6 +4,7 @@
 use dsp_core::loudness::{LoudnessTarget, TARGETS};
 use dsp_core::monitor::Voicing;
 use nice_plug::prelude::*;
+use std::sync::Arc;
 
 /// Delivery target, in the order of `dsp_core::loudness::TARGETS`.
 #[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
@@ -123,6 +124,79 @@ pub struct LoudnessParams {
     pub meter: MeterParams,
     #[nested(group = "Monitor")]
     pub monitor: MonitorParams,
+    /// The meter's readings, reported to the host as read-only output parameters.
+    #[nested(group = "Readings")]
+    pub readings: ReadingParams,
+}
+
+/// The readings as output parameters ([`ParamFlags::OUTPUT`]): read-only for the host, which can
+/// record them; not saved with the project. Set by `process()` whenever the meter publishes.
+#[derive(Params)]
+pub struct ReadingParams {
+    #[id = "out_momentary"]
+    pub momentary: FloatParam,
+    #[id = "out_short_term"]
+    pub short_term: FloatParam,
+    #[id = "out_integrated"]
+    pub integrated: FloatParam,
+    #[id = "out_range"]
+    pub range: FloatParam,
+    #[id = "out_true_peak"]
+    pub true_peak: FloatParam,
+    #[id = "out_plr"]
+    pub plr: FloatParam,
+}
+
+/// Lowest loudness an output parameter holds; "-inf" there (silence, or nothing measured yet).
+pub const READING_FLOOR_LUFS: f32 = -70.0;
+
+/// A read-only reading in `unit`, 0.01 steps, "-inf" at the bottom of a range that starts at
+/// [`READING_FLOOR_LUFS`].
+fn reading(name: &str, unit: &'static str, (min, max): (f32, f32)) -> FloatParam {
+    FloatParam::new(name, min, FloatRange::Linear { min, max })
+        .with_step_size(0.01)
+        .output()
+        .with_value_to_string(Arc::new(move |v| {
+            if min == READING_FLOOR_LUFS && v <= min {
+                format!("-inf {unit}")
+            } else {
+                format!("{v:.1} {unit}")
+            }
+        }))
+}
+
+impl ReadingParams {
+    /// Sets every reading from the meter's (until measured, the bottom of its range: "-inf", or
+    /// 0 for LRA and PLR).
+    pub fn report<P: Plugin>(
+        &self,
+        reading: &dsp_core::loudness::LoudnessReading,
+        context: &mut impl ProcessContext<P>,
+    ) {
+        let values = [
+            (&self.momentary, reading.momentary),
+            (&self.short_term, reading.short_term),
+            (&self.integrated, reading.integrated),
+            (&self.range, reading.range),
+            (&self.true_peak, reading.true_peak_db),
+            (&self.plr, reading.plr().unwrap_or(f64::NAN)),
+        ];
+        for (param, value) in values {
+            let (min, max) = match param.range() {
+                FloatRange::Linear { min, max } => (min, max),
+                _ => unreachable!("readings are linear"),
+            };
+            let value = value as f32;
+            let value = if value.is_nan() {
+                min
+            } else {
+                value.clamp(min, max)
+            };
+            if value != param.value() {
+                context.set_output_parameter(param, value);
+            }
+        }
+    }
 }
 
 #[derive(Params)]
@@ -154,6 +228,14 @@ impl Default for LoudnessParams {
             },
             monitor: MonitorParams {
                 voicing: EnumParam::new("Monitor", MonitorChoice::Off),
+            },
+            readings: ReadingParams {
+                momentary: reading("Momentary", "LUFS", (READING_FLOOR_LUFS, 10.0)),
+                short_term: reading("Short-term", "LUFS", (READING_FLOOR_LUFS, 10.0)),
+                integrated: reading("Integrated", "LUFS", (READING_FLOOR_LUFS, 10.0)),
+                range: reading("Loudness Range", "LU", (0.0, 60.0)),
+                true_peak: reading("True Peak Max", "dBTP", (READING_FLOOR_LUFS, 20.0)),
+                plr: reading("PLR", "LU", (0.0, 80.0)),
             },
         }
     }
