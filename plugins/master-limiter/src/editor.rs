@@ -102,7 +102,8 @@ impl LimiterEditor {
                     ("M", 0, "LUFS"),
                     ("S", 1, "LUFS"),
                     ("I", 2, "LUFS"),
-                    ("TP", 3, "dBTP"),
+                    // The largest since Reset (the "Output TP" readout holds for seconds).
+                    ("TP max", 3, "dBTP"),
                 ] {
                     ui.label(RichText::new(label).color(theme::MUTED));
                     ui.label(
