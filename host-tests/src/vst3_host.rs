@@ -282,6 +282,20 @@ impl Vst3Instance {
         unsafe { self.controller.getParamNormalized(id) }
     }
 
+    /// Starts or stops processing (`IAudioProcessor::setProcessing`), as a host does around
+    /// playback.
+    pub fn set_processing(&self, on: bool) {
+        // SAFETY: a plain processor call.
+        unsafe { self.processor.setProcessing(on as u8) };
+    }
+
+    /// Sets parameter `id` through the controller, as a host does from its own UI or when it
+    /// passes a reported value on; returns whether the controller accepted the call.
+    pub fn set_normalized(&self, id: u32, value: f64) -> bool {
+        // SAFETY: a plain controller call.
+        unsafe { self.controller.setParamNormalized(id, value) == kResultOk }
+    }
+
     /// The controller's text for normalized `value` of parameter `id` ("-23.0 LUFS").
     pub fn text(&self, id: u32, value: f64) -> String {
         let mut text: String128 = [0; 128];

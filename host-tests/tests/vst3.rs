@@ -6,8 +6,8 @@ use host_tests::vst3_host::Vst3Instance;
 use host_tests::{bundle_dir, check_case1_reports, param_hash, plugin};
 
 /// Lathe Loudness reports its readings in `outputParameterChanges`: the parameters are read-only
-/// and not automatable, and EBU Tech 3341 case 1 reads as it should (see `check_case1_reports`),
-/// the controller holding the last reported values.
+/// and not automatable, EBU Tech 3341 case 1 reads as it should (see `check_case1_reports`), the
+/// controller holds the last reported values and ignores a host's value for them.
 #[test]
 fn output_parameters_report_the_meter() {
     let config = plugin("audio.lathe.loudness");
@@ -32,5 +32,23 @@ fn output_parameters_report_the_meter() {
         &config.output_ids,
         |id| plugin.normalized(id),
         |id, value| plugin.text(id, value),
+    );
+    // Stopped (while processing, nice-plug takes parameter changes from the process call
+    // only), a host passing a value on to the controller, or trying to set a reading, is
+    // accepted but does not change the reading; a setting it sets does change.
+    plugin.set_processing(false);
+    let integrated = param_hash("out_integrated");
+    let held = plugin.normalized(integrated);
+    assert!(plugin.set_normalized(integrated, 1.0));
+    assert_eq!(
+        plugin.normalized(integrated),
+        held,
+        "a reading set by the host"
+    );
+    assert!(plugin.set_normalized(param_hash("pause"), 1.0));
+    assert_eq!(
+        plugin.normalized(param_hash("pause")),
+        1.0,
+        "a setting set by the host"
     );
 }

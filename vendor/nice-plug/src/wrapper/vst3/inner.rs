@@ -553,9 +553,12 @@ impl<P: Vst3Plugin> WrapperInner<P> {
         }
 
         match self.param_by_hash.get(&hash) {
-            // The plugin reports output parameters; the host cannot set them.
+            // The plugin reports output parameters; the host cannot set them. A host may still
+            // pass a reported value on to the controller (`setParamNormalized`), as the VST3
+            // split-component model has it: that is not an error, and the parameter already
+            // holds the value (or a newer one), so it is ignored.
             Some(param_ptr) if unsafe { param_ptr.flags() }.contains(ParamFlags::OUTPUT) => {
-                kInvalidArgument
+                kResultOk
             }
             Some(param_ptr) => {
                 if unsafe { param_ptr._internal_set_normalized_value(normalized_value) } {
