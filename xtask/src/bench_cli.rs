@@ -2,7 +2,8 @@
 //! imager → limiter → dither) on generated 48 kHz stereo files of 1 and 10 minutes, written as
 //! WAV and as FLAC, reporting the realtime factor (audio time over CPU time: the work of one core;
 //! FLAC encoding runs on a second thread, so its wall time can be shorter) and peak memory (the
-//! child's maximum resident set), to show memory does not grow with length.
+//! child's maximum resident set), to show memory does not grow with length. `--hour` adds a
+//! 60-minute file (1 GB of input, about 2.8 GB of temporary cache).
 
 use anyhow::{bail, Context, Result};
 use std::path::Path;
@@ -36,7 +37,8 @@ oversampling = 8
 shaping = "f-weighted"
 "#;
 
-pub fn run(target_dir: &Path) -> Result<()> {
+/// With `hour`, also a 60-minute file (to WAV only), for the peak memory of an hour's master.
+pub fn run(target_dir: &Path, hour: bool) -> Result<()> {
     super::run("cargo", &["build", "--release", "-p", "lathe-cli"])?;
     let lathe = target_dir.join("release/lathe");
     let work = target_dir.join("bench-cli");
@@ -44,12 +46,18 @@ pub fn run(target_dir: &Path) -> Result<()> {
     let chain = work.join("full-chain.toml");
     std::fs::write(&chain, FULL_CHAIN)?;
     println!("\nlathe master, full chain (EQ 4 bands, 3-band dynamics, 2-band imager, 8x true-peak limiter, F-weighted dither to 16 bits), 48 kHz stereo, target -14 LUFS:");
-    for minutes in [1u32, 10] {
+    let lengths: &[u32] = if hour { &[1, 10, 60] } else { &[1, 10] };
+    for &minutes in lengths {
         let input = work.join(format!("programme-{minutes}min.wav"));
         if !input.exists() {
             generate(&input, minutes as f64 * 60.0)?;
         }
-        for container in ["wav", "flac"] {
+        let containers: &[&str] = if minutes == 60 {
+            &["wav"]
+        } else {
+            &["wav", "flac"]
+        };
+        for container in containers {
             bench_one(&lathe, &chain, &input, minutes, container, &work)?;
         }
     }

@@ -9,7 +9,8 @@
 //! - `cargo xtask test`: formatting, clippy, unit/DSP tests, then debug-asserting bundles loaded
 //!   by the CLAP host tests, the VST3 host tests (pedalboard) and the GUI screenshot test.
 //! - `cargo xtask bench`: the DSP benchmarks.
-//! - `cargo xtask bench-cli`: `lathe master` with the full chain on 1- and 10-minute files:
+//! - `cargo xtask bench-cli [--hour]`: `lathe master` with the full chain on 1- and 10-minute
+//!   files (and a 60-minute one with `--hour`):
 //!   realtime factor and peak memory.
 
 use anyhow::{bail, Context, Result};
@@ -30,7 +31,7 @@ fn main() -> Result<()> {
         "install" => install(),
         "test" => test(),
         "bench" => run("cargo", &["bench", "-p", "dsp-core"]),
-        "bench-cli" => bench_cli::run(&target_dir()),
+        "bench-cli" => bench_cli::run(&target_dir(), rest.iter().any(|a| a == "--hour")),
         _ => nice_plug_xtask::main_with_args("cargo xtask", std::iter::once(command).chain(rest)),
     }
 }
