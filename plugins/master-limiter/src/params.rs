@@ -37,6 +37,8 @@ pub struct LimiterParams {
     pub detection: DetectionParams,
     #[nested(group = "Monitoring")]
     pub monitoring: MonitoringParams,
+    #[nested(group = "Readings")]
+    pub readings: ReadingParams,
 }
 
 #[derive(Params)]
@@ -76,6 +78,14 @@ pub struct DetectionParams {
     /// Oversampling of the detection at 44.1/48 kHz. Changes the latency.
     #[id = "oversampling"]
     pub oversampling: EnumParam<OversamplingChoice>,
+}
+
+/// Readings reported to the host as read-only output parameters (not saved).
+#[derive(Params)]
+pub struct ReadingParams {
+    /// The most gain reduction of each 50 ms, in dB (0 when the limiter is idle).
+    #[id = "out_gain_reduction"]
+    pub gain_reduction: FloatParam,
 }
 
 #[derive(Params)]
@@ -118,6 +128,13 @@ impl Default for LimiterParams {
             },
             monitoring: MonitoringParams {
                 listen: BoolParam::new("Unity-Gain Listen", defaults.listen),
+            },
+            readings: ReadingParams {
+                gain_reduction: lathe_ui::params::reading_param(
+                    "Gain Reduction",
+                    "dB",
+                    (0.0, 40.0),
+                ),
             },
         }
     }

@@ -3,8 +3,8 @@
 
 use dsp_core::loudness::{LoudnessTarget, TARGETS};
 use dsp_core::monitor::Voicing;
+use lathe_ui::params::reading_param;
 use nice_plug::prelude::*;
-use std::sync::Arc;
 
 /// Delivery target, in the order of `dsp_core::loudness::TARGETS`.
 #[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
@@ -150,21 +150,6 @@ pub struct ReadingParams {
 /// Lowest loudness an output parameter holds; "-inf" there (silence, or nothing measured yet).
 pub const READING_FLOOR_LUFS: f32 = -70.0;
 
-/// A read-only reading in `unit`, 0.01 steps, "-inf" at the bottom of a range that starts at
-/// [`READING_FLOOR_LUFS`].
-fn reading(name: &str, unit: &'static str, (min, max): (f32, f32)) -> FloatParam {
-    FloatParam::new(name, min, FloatRange::Linear { min, max })
-        .with_step_size(0.01)
-        .output()
-        .with_value_to_string(Arc::new(move |v| {
-            if min == READING_FLOOR_LUFS && v <= min {
-                format!("-inf {unit}")
-            } else {
-                format!("{v:.1} {unit}")
-            }
-        }))
-}
-
 impl ReadingParams {
     /// Sets every reading from the meter's (until measured, the bottom of its range: "-inf", or
     /// 0 for LRA and PLR).
@@ -182,19 +167,7 @@ impl ReadingParams {
             (&self.plr, reading.plr().unwrap_or(f64::NAN)),
         ];
         for (param, value) in values {
-            let (min, max) = match param.range() {
-                FloatRange::Linear { min, max } => (min, max),
-                _ => unreachable!("readings are linear"),
-            };
-            let value = value as f32;
-            let value = if value.is_nan() {
-                min
-            } else {
-                value.clamp(min, max)
-            };
-            if value != param.value() {
-                context.set_output_parameter(param, value);
-            }
+            lathe_ui::params::report(param, value as f32, context);
         }
     }
 }
@@ -230,12 +203,12 @@ impl Default for LoudnessParams {
                 voicing: EnumParam::new("Monitor", MonitorChoice::Off),
             },
             readings: ReadingParams {
-                momentary: reading("Momentary", "LUFS", (READING_FLOOR_LUFS, 10.0)),
-                short_term: reading("Short-term", "LUFS", (READING_FLOOR_LUFS, 10.0)),
-                integrated: reading("Integrated", "LUFS", (READING_FLOOR_LUFS, 10.0)),
-                range: reading("Loudness Range", "LU", (0.0, 60.0)),
-                true_peak: reading("True Peak Max", "dBTP", (READING_FLOOR_LUFS, 20.0)),
-                plr: reading("PLR", "LU", (0.0, 80.0)),
+                momentary: reading_param("Momentary", "LUFS", (READING_FLOOR_LUFS, 10.0)),
+                short_term: reading_param("Short-term", "LUFS", (READING_FLOOR_LUFS, 10.0)),
+                integrated: reading_param("Integrated", "LUFS", (READING_FLOOR_LUFS, 10.0)),
+                range: reading_param("Loudness Range", "LU", (0.0, 60.0)),
+                true_peak: reading_param("True Peak Max", "dBTP", (READING_FLOOR_LUFS, 20.0)),
+                plr: reading_param("PLR", "LU", (0.0, 80.0)),
             },
         }
     }

@@ -111,6 +111,40 @@ pub fn ratio_value(param: &FloatParam) -> f32 {
     }
 }
 
+/// A meter reading the plugin reports to the host: a read-only output parameter
+/// ([`FloatParam::output`]; not automatable, not saved) in `unit`, 0.01 steps, starting at the
+/// bottom of its range. A range that starts below zero shows "-inf" there (nothing measured, or
+/// silence); one that starts at zero shows 0.0.
+pub fn reading_param(name: &str, unit: &'static str, (min, max): (f32, f32)) -> FloatParam {
+    FloatParam::new(name, min, FloatRange::Linear { min, max })
+        .with_step_size(0.01)
+        .output()
+        .with_value_to_string(std::sync::Arc::new(move |v| {
+            if min < 0.0 && v <= min {
+                format!("-inf {unit}")
+            } else {
+                format!("{v:.1} {unit}")
+            }
+        }))
+}
+
+/// Reports `value` for an output parameter made by [`reading_param`]: clamped to its range (NaN
+/// and `-inf`, "nothing measured", to the bottom), and only when it differs from the value the
+/// parameter holds, so a host is not sent the same reading again.
+pub fn report<P: Plugin>(param: &FloatParam, value: f32, context: &mut impl ProcessContext<P>) {
+    let FloatRange::Linear { min, max } = param.range() else {
+        unreachable!("readings are linear")
+    };
+    let value = if value.is_nan() {
+        min
+    } else {
+        value.clamp(min, max)
+    };
+    if value != param.value() {
+        context.set_output_parameter(param, value);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
