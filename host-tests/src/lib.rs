@@ -47,6 +47,21 @@ pub struct PluginEntryConfig {
     /// The ids among `param_ids` that are read-only output parameters (meter readings).
     #[serde(default)]
     pub output_ids: Vec<String>,
+    /// For plugins that report their gain reduction: how to check it.
+    pub gain_reduction: Option<GainReduction>,
+}
+
+/// A gain-reduction reading checked on a 1 kHz sine at −6 dBFS: after `set` (id, text), the
+/// plugin's output is `gain_db` minus the reduction louder than its input, the reduction being
+/// `expect_db` by the static curve.
+#[derive(Clone, Debug, Deserialize)]
+pub struct GainReduction {
+    pub id: String,
+    #[serde(default)]
+    pub set: Vec<(String, String)>,
+    #[serde(default)]
+    pub gain_db: f64,
+    pub expect_db: f64,
 }
 
 #[derive(Clone, Debug, Deserialize)]

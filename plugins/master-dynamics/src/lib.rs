@@ -5,6 +5,7 @@
 use atomic_float::AtomicF32;
 use dsp_core::crossover::MAX_BANDS;
 use dsp_core::multiband::MultibandDynamics;
+use lathe_ui::params::{report, PeakReading};
 use nice_plug::prelude::*;
 use nice_plug_egui::{EguiEditor, EguiEditorState, RepaintNotifier};
 use std::sync::atomic::Ordering;
@@ -43,6 +44,8 @@ pub struct LatheMasterDynamics {
     repaint: RepaintNotifier,
     /// Created in `activate`.
     dsp: Option<MultibandDynamics>,
+    /// Each band's gain-reduction reading for the host (dB).
+    reductions: [PeakReading; MAX_BANDS],
 }
 
 impl Default for LatheMasterDynamics {
@@ -53,6 +56,7 @@ impl Default for LatheMasterDynamics {
             editor_state: editor::SIZE.state(),
             repaint: RepaintNotifier::new(),
             dsp: None,
+            reductions: std::array::from_fn(|_| PeakReading::new(48_000.0)),
         }
     }
 }
@@ -71,6 +75,7 @@ impl Plugin for LatheMasterDynamics {
         context: &mut impl ActivateContext<Self>,
     ) -> bool {
         let dsp = MultibandDynamics::new(buffer_config.sample_rate, self.params.settings());
+        self.reductions = std::array::from_fn(|_| PeakReading::new(buffer_config.sample_rate));
         context.set_latency_samples(dsp.latency());
         self.dsp = Some(dsp);
         true
@@ -80,13 +85,14 @@ impl Plugin for LatheMasterDynamics {
         if let Some(dsp) = &mut self.dsp {
             dsp.reset();
         }
+        self.reductions.iter_mut().for_each(PeakReading::reset);
     }
 
     fn process(
         &mut self,
         buffer: &mut Buffer,
         _aux: &mut AuxiliaryBuffers,
-        _context: &mut impl ProcessContext<Self>,
+        context: &mut impl ProcessContext<Self>,
     ) -> ProcessStatus {
         let Some(dsp) = &mut self.dsp else {
             return ProcessStatus::Error("process() before activate()");
@@ -104,6 +110,17 @@ impl Plugin for LatheMasterDynamics {
             raise(&self.meters.input_peak[1], block_peak(right));
         }
         let stats = dsp.process(left, right);
+        // The host's gain-reduction readings, whether or not the editor is open.
+        for ((reading, param), db) in self
+            .reductions
+            .iter_mut()
+            .zip(self.params.readings.reductions())
+            .zip(stats.max_reduction_db)
+        {
+            if let Some(db) = reading.add(db, left.len()) {
+                report(param, db, context);
+            }
+        }
         if metering {
             let m = &self.meters;
             raise(&m.output_peak[0], block_peak(left));

@@ -39,6 +39,34 @@ pub struct MasterDynamicsParams {
     pub crossovers: CrossoverParams,
     #[nested(array, group = "Band")]
     pub band: [BandParams; MAX_BANDS],
+    #[nested(group = "Readings")]
+    pub readings: ReadingParams,
+}
+
+/// Readings reported to the host as read-only output parameters (not saved): each band's most
+/// gain reduction of each 50 ms, in dB (0 for a band not in use).
+#[derive(Params)]
+pub struct ReadingParams {
+    #[id = "out_reduction_1"]
+    pub reduction_1: FloatParam,
+    #[id = "out_reduction_2"]
+    pub reduction_2: FloatParam,
+    #[id = "out_reduction_3"]
+    pub reduction_3: FloatParam,
+    #[id = "out_reduction_4"]
+    pub reduction_4: FloatParam,
+}
+
+impl ReadingParams {
+    /// The readings, band by band.
+    pub fn reductions(&self) -> [&FloatParam; MAX_BANDS] {
+        [
+            &self.reduction_1,
+            &self.reduction_2,
+            &self.reduction_3,
+            &self.reduction_4,
+        ]
+    }
 }
 
 #[derive(Params)]
@@ -153,6 +181,21 @@ impl Default for MasterDynamicsParams {
                 xover3: xover(2),
             },
             band: std::array::from_fn(BandParams::new),
+            readings: {
+                let reading = |n: usize| {
+                    lathe_ui::params::reading_param(
+                        &format!("Band {n} Reduction"),
+                        "dB",
+                        (0.0, 60.0),
+                    )
+                };
+                ReadingParams {
+                    reduction_1: reading(1),
+                    reduction_2: reading(2),
+                    reduction_3: reading(3),
+                    reduction_4: reading(4),
+                }
+            },
         }
     }
 }

@@ -15,6 +15,7 @@ pub mod editor;
 pub mod meters;
 pub mod params;
 
+use lathe_ui::params::{report, PeakReading};
 use meters::{lower, raise, Meters, HISTORY_INTERVAL_S};
 use params::LimiterParams;
 
@@ -41,15 +42,9 @@ struct Dsp {
     loudness: LoudnessMeter,
     loudness_interval: usize,
     loudness_count: usize,
-    /// The gain-reduction reading for the host: samples per report, samples counted, smallest
-    /// gain since the last report.
-    report_interval: usize,
-    report_count: usize,
-    report_min_gain: f32,
+    /// The gain-reduction reading for the host (dB).
+    reduction: PeakReading,
 }
-
-/// The gain-reduction output parameter is reported this often (the most reduction in between).
-const REPORT_INTERVAL_S: f32 = 0.05;
 
 impl Default for LatheLimiter {
     fn default() -> Self {
@@ -104,9 +99,7 @@ impl Plugin for LatheLimiter {
             },
             loudness_interval: (sample_rate / 10.0) as usize,
             loudness_count: 0,
-            report_interval: ((REPORT_INTERVAL_S * sample_rate) as usize).max(1),
-            report_count: 0,
-            report_min_gain: 1.0,
+            reduction: PeakReading::new(sample_rate),
         });
         true
     }
@@ -117,8 +110,7 @@ impl Plugin for LatheLimiter {
             dsp.output_meters
                 .iter_mut()
                 .for_each(TruePeakDetector::reset);
-            dsp.report_count = 0;
-            dsp.report_min_gain = 1.0;
+            dsp.reduction.reset();
         }
     }
 
@@ -150,13 +142,9 @@ impl Plugin for LatheLimiter {
         let stats = dsp.limiter.process(channels);
 
         // The host's gain-reduction reading, whether or not the editor is open.
-        dsp.report_min_gain = dsp.report_min_gain.min(stats.min_gain);
-        dsp.report_count += channels.first().map_or(0, |c| c.len());
-        if dsp.report_count >= dsp.report_interval {
-            let reduction_db = -gain_to_db(dsp.report_min_gain);
-            lathe_ui::params::report(&self.params.readings.gain_reduction, reduction_db, context);
-            dsp.report_count = 0;
-            dsp.report_min_gain = 1.0;
+        let samples = channels.first().map_or(0, |c| c.len());
+        if let Some(db) = dsp.reduction.add(-gain_to_db(stats.min_gain), samples) {
+            report(&self.params.readings.gain_reduction, db, context);
         }
 
         if metering {

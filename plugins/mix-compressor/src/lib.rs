@@ -4,6 +4,7 @@
 
 use atomic_float::AtomicF32;
 use dsp_core::dynamics::Compressor;
+use lathe_ui::params::{report, PeakReading};
 use lathe_ui::SharedHistory;
 use nice_plug::prelude::*;
 use nice_plug_egui::{EguiEditor, EguiEditorState, RepaintNotifier};
@@ -66,6 +67,8 @@ struct Dsp {
     history_interval: usize,
     history_count: usize,
     history_reduction: f32,
+    /// The gain-reduction reading for the host (dB).
+    reduction: PeakReading,
 }
 
 pub struct LatheCompressor {
@@ -126,6 +129,7 @@ impl Plugin for LatheCompressor {
             history_interval: ((HISTORY_INTERVAL_S * rate) as usize).max(1),
             history_count: 0,
             history_reduction: 0.0,
+            reduction: PeakReading::new(rate),
         });
         true
     }
@@ -133,6 +137,7 @@ impl Plugin for LatheCompressor {
     fn reset(&mut self) {
         if let Some(dsp) = &mut self.dsp {
             dsp.compressor.reset();
+            dsp.reduction.reset();
         }
     }
 
@@ -169,6 +174,10 @@ impl Plugin for LatheCompressor {
             raise(&self.meters.input_peak[1], block_peak(right));
         }
         let stats = dsp.compressor.process(left, right, sidechain);
+        // The host's gain-reduction reading, whether or not the editor is open.
+        if let Some(db) = dsp.reduction.add(stats.max_reduction_db, left.len()) {
+            report(&self.params.readings.gain_reduction, db, context);
+        }
         if metering {
             let m = &self.meters;
             raise(&m.output_peak[0], block_peak(left));

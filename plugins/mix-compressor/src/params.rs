@@ -39,6 +39,8 @@ pub struct CompressorParams {
     pub output: OutputParams,
     #[nested(group = "Sidechain")]
     pub sidechain: SidechainParams,
+    #[nested(group = "Readings")]
+    pub readings: ReadingParams,
 }
 
 #[derive(Params)]
@@ -108,6 +110,14 @@ pub struct SidechainParams {
     pub listen: BoolParam,
 }
 
+/// Readings reported to the host as read-only output parameters (not saved).
+#[derive(Params)]
+pub struct ReadingParams {
+    /// The most gain reduction of each 50 ms, in dB (0 when the compressor is idle).
+    #[id = "out_gain_reduction"]
+    pub gain_reduction: FloatParam,
+}
+
 impl Default for CompressorParams {
     fn default() -> Self {
         let d = CompressorSettings::default();
@@ -159,6 +169,13 @@ impl Default for CompressorParams {
                     range::SIDECHAIN_LOWPASS_HZ,
                 ),
                 listen: BoolParam::new("SC Listen", d.sidechain_listen),
+            },
+            readings: ReadingParams {
+                gain_reduction: lathe_ui::params::reading_param(
+                    "Gain Reduction",
+                    "dB",
+                    (0.0, 60.0),
+                ),
             },
         }
     }

@@ -145,6 +145,45 @@ pub fn report<P: Plugin>(param: &FloatParam, value: f32, context: &mut impl Proc
     }
 }
 
+/// The largest value of a reading over each 50 ms of audio, for [`report`]: gain reduction, say,
+/// which a host recording it should see at its worst, not sampled.
+pub struct PeakReading {
+    interval: usize,
+    count: usize,
+    largest: f32,
+}
+
+impl PeakReading {
+    /// How often a reading is reported, seconds of audio.
+    pub const INTERVAL_S: f32 = 0.05;
+
+    pub fn new(sample_rate: f32) -> Self {
+        Self {
+            interval: ((Self::INTERVAL_S * sample_rate) as usize).max(1),
+            count: 0,
+            largest: f32::NEG_INFINITY,
+        }
+    }
+
+    pub fn reset(&mut self) {
+        self.count = 0;
+        self.largest = f32::NEG_INFINITY;
+    }
+
+    /// Adds a block of `samples` samples whose largest value is `value`; returns the largest
+    /// since the last report when one is due.
+    pub fn add(&mut self, value: f32, samples: usize) -> Option<f32> {
+        self.largest = self.largest.max(value);
+        self.count += samples;
+        if self.count < self.interval {
+            return None;
+        }
+        let largest = self.largest;
+        self.reset();
+        Some(largest)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
