@@ -217,16 +217,15 @@ impl Finish<'_> {
                     d.process(&mut [&mut *l]);
                 }
                 meter.process(&[l]);
-                peak = peak.max(detectors[0].block_peak(l));
+                peak = detectors[0].block_peak_above(l, peak);
                 writer.write(&[l])?;
             } else {
                 if let Some(d) = &mut dither {
                     d.process(&mut [&mut *l, &mut *r]);
                 }
                 meter.process(&[l, r]);
-                peak = peak
-                    .max(detectors[0].block_peak(l))
-                    .max(detectors[1].block_peak(r));
+                peak = detectors[0].block_peak_above(l, peak);
+                peak = detectors[1].block_peak_above(r, peak);
                 writer.write(&[l, r])?;
             }
             ticker.advance(l.len());
