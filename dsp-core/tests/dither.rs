@@ -221,6 +221,66 @@ fn auto_blank() {
     assert!(unblanked[blank_from..88_200].iter().any(|&y| y != 0.0));
 }
 
+/// A filter's tail decaying towards zero after the music counts as silence once it is under
+/// 1/256 LSB (−138 dBFS at 16 bits), so the output blanks 250 ms later rather than dithering the
+/// whole f32 decay. A steady signal at a tenth of an LSB (−110 dBFS) is far above that: it is
+/// dithered throughout and carried at its level (it is why there is dither at all).
+#[test]
+fn auto_blank_treats_a_decaying_tail_as_silence() {
+    let blanking = DitherSettings {
+        auto_blank: true,
+        ..settings(16, DitherKind::Tpdf, NoiseShaping::FWeighted)
+    };
+    let lsb = 2f64.powi(-15);
+    let mut input = sine(440.0, -30.0, 44_100);
+    // An exponential tail from −60 dBFS, 8.7 dB per 10 ms, for 0.5 s (to −490 dBFS: f32 keeps
+    // it non-zero).
+    let tail: Vec<f32> = (0..22_050)
+        .map(|n| {
+            let t = n as f64 / FS as f64;
+            (1e-3 * (-t / 0.01).exp() * (2.0 * PI * 50.0 * t).cos()) as f32
+        })
+        .collect();
+    let quiet_from = tail
+        .iter()
+        .rposition(|&x| x.abs() as f64 >= lsb / 256.0)
+        .unwrap()
+        + 1;
+    assert!(
+        tail[22_049] != 0.0,
+        "the tail must still be non-zero at its end"
+    );
+    input.extend(&tail);
+    let output = run(blanking, &input);
+    let blank_from = 44_100 + quiet_from + (0.25 * 44_100.0) as usize + 1;
+    assert!(output[blank_from..].iter().all(|&y| y == 0.0));
+    assert!(output[blank_from - 4_410..blank_from - 1]
+        .iter()
+        .any(|&y| y != 0.0));
+    // The blanking starts within 0.45 s of the tail's start (−60 dBFS), not after the f32 decay.
+    assert!(
+        blank_from - 44_100 < (0.45 * 44_100.0) as usize,
+        "{blank_from}"
+    );
+
+    let faint = sine(997.0, -110.0, 88_200);
+    let output = run(blanking, &faint);
+    for window in output.chunks(4_410) {
+        assert!(window.iter().any(|&y| y != 0.0));
+    }
+    // The tone's level read back from the output by correlation: within 1 dB of −110 dBFS.
+    let (mut xy, mut xx) = (0.0f64, 0.0f64);
+    for (&x, &y) in faint.iter().zip(&output) {
+        xy += x as f64 * y as f64;
+        xx += x as f64 * x as f64;
+    }
+    let level_db = 20.0 * (xy / xx).log10();
+    assert!(
+        level_db.abs() < 1.0,
+        "gain of the faint tone {level_db:.2} dB"
+    );
+}
+
 /// Each channel gets its own noise: the errors of two channels fed the same signal are
 /// uncorrelated.
 #[test]
