@@ -31,7 +31,8 @@ pub struct LatheLimiter {
 /// Everything sized in `activate`, so `process` never allocates.
 struct Dsp {
     limiter: Limiter,
-    /// BS.1770 4x meters on the output, run only while the editor is open.
+    /// BS.1770 4x meters on the input and the output, run only while the editor is open.
+    input_meters: [TruePeakDetector; 2],
     output_meters: [TruePeakDetector; 2],
     /// GR history: samples per history point, samples counted, smallest gain in this point.
     history_interval: usize,
@@ -86,6 +87,10 @@ impl Plugin for LatheLimiter {
             .store(sample_rate, Ordering::Relaxed);
         self.dsp = Some(Dsp {
             limiter,
+            input_meters: [
+                TruePeakDetector::new(sample_rate, Oversampling::X4),
+                TruePeakDetector::new(sample_rate, Oversampling::X4),
+            ],
             output_meters: [
                 TruePeakDetector::new(sample_rate, Oversampling::X4),
                 TruePeakDetector::new(sample_rate, Oversampling::X4),
@@ -107,8 +112,9 @@ impl Plugin for LatheLimiter {
     fn reset(&mut self) {
         if let Some(dsp) = &mut self.dsp {
             dsp.limiter.reset();
-            dsp.output_meters
+            dsp.input_meters
                 .iter_mut()
+                .chain(&mut dsp.output_meters)
                 .for_each(TruePeakDetector::reset);
             dsp.reduction.reset();
         }
@@ -137,6 +143,10 @@ impl Plugin for LatheLimiter {
                 let peak = channel.iter().fold(0.0f32, |m, x| m.max(x.abs()));
                 raise(meter, peak * drive);
             }
+            raise(
+                &self.meters.input_true_peak,
+                meters::input_true_peak(&mut dsp.input_meters, channels, drive),
+            );
         }
 
         let stats = dsp.limiter.process(channels);
@@ -149,11 +159,6 @@ impl Plugin for LatheLimiter {
 
         if metering {
             let meters = &self.meters;
-            let ceiling = dsp_core::db_to_gain(self.params.gain.ceiling.value());
-            raise(
-                &meters.input_true_peak,
-                stats.input_peak_over_ceiling * ceiling,
-            );
             lower(&meters.min_gain, stats.min_gain);
             for ((channel, detector), (peak, true_peak)) in channels
                 .iter()
