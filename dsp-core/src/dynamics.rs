@@ -20,7 +20,7 @@
 //!    reaches its static value: the branching detector releases towards `x_L` between the peaks
 //!    of every cycle and settles where attack and release balance, 1.1 dB under the curve for a
 //!    sine 12 dB over the threshold at 4:1 with a 10 ms attack and 100 ms release, 4 dB under
-//!    with 30 ms and 20 ms; this one reads within 0.15 dB at 1 kHz (a few tenths at 50 Hz, the
+//!    with 30 ms and 20 ms; this one reads within 0.1 dB at 1 kHz (a few tenths at 50 Hz, the
 //!    release ripple between the peaks). A hold keeps the peak stage for `hold` after its last
 //!    rise before releasing.
 //! 4. **Auto release** (program-dependent, after GMR's two-stage release): a slow stage follows
