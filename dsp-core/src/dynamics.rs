@@ -10,23 +10,15 @@
 //!    `T + W/2` the output level is `T + (x − T)/R`, and in between a quadratic knee
 //!    `x + (1/R − 1)(x − T + W/2)² / (2W)` joins the two smoothly. `R = ∞` gives a limiter slope.
 //!    The reduction is limited to `range` dB.
-//! 3. **Ballistics** on the gain reduction in dB (`x_L`, `y_L ≥ 0`), in two stages after GMR's
-//!    smooth decoupled peak detector: a peak stage `y_P` rises with `x_L` at once and falls
-//!    towards it with the release, `y_P ← max(x_L, α_R·y_P + (1 − α_R)·x_L)`; the output rises
-//!    towards `y_P` with the attack, `y_L ← α_A·y_L + (1 − α_A)·y_P`, and falls with it
-//!    (`y_L ← y_P` whenever `y_P ≤ y_L`), `α = exp(−1 / (τ·fs))`. Attack and release are
-//!    therefore exact time constants (63 % of a step in dB) at every sample rate, as with GMR's
-//!    smooth branching detector (eq. 17), but unlike that one the reduction of a steady tone
-//!    reaches its static value: the branching detector releases towards `x_L` between the peaks
-//!    of every cycle and settles where attack and release balance, 1.1 dB under the curve for a
-//!    sine 12 dB over the threshold at 4:1 with a 10 ms attack and 100 ms release, 4 dB under
-//!    with 30 ms and 20 ms; this one reads within 0.1 dB at 1 kHz (a few tenths at 50 Hz, the
-//!    release ripple between the peaks). A hold keeps the peak stage for `hold` after its last
-//!    rise before releasing.
+//! 3. **Ballistics** on the gain reduction in dB (`y_L ≥ 0`): the smooth branching peak detector
+//!    (GMR eq. 17): `y_L ← α_A·y_L + (1 − α_A)·x_L` while the reduction rises, `α_R` while it
+//!    falls, `α = exp(−1 / (τ·fs))`. Attack and release are therefore exact time constants
+//!    (63 % of a step in dB) at every sample rate. A hold keeps the reduction for `hold` after
+//!    its last rise before releasing.
 //! 4. **Auto release** (program-dependent, after GMR's two-stage release): a slow stage follows
 //!    the target reduction with an attack of [`AUTO_SLOW_ATTACK`] × release and a release of
 //!    [`AUTO_SLOW_RELEASE`] × release; the fast stage releases towards the slow one instead of
-//!    towards 0 dB (in the peak stage). A short transient barely charges the slow stage, so it recovers at the set
+//!    towards 0 dB. A short transient barely charges the slow stage, so it recovers at the set
 //!    release; sustained compression charges it, and the last part of the recovery is slow (no
 //!    pumping).
 //! 5. **Makeup** (manual, or automatic: half of the static reduction of a 0 dBFS signal, so that a
@@ -186,12 +178,10 @@ impl Ballistics {
 }
 
 /// The detector state of one channel (or one band of one channel): the RMS mean square, the
-/// peak stage `y_P` and the smoothed reduction `y_L` (dB, ≥ 0), the slow auto-release stage and
-/// the hold counter.
+/// smoothed reduction `y_L` (dB, ≥ 0), the slow auto-release stage and the hold counter.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Envelope {
     pub(crate) mean_square: f64,
-    pub(crate) peak_db: f64,
     pub(crate) reduction_db: f64,
     pub(crate) slow_db: f64,
     pub(crate) hold_left: u32,
@@ -227,7 +217,6 @@ impl Envelope {
     /// channel's own RMS state: how a linked channel follows the channel that computes the gain.
     #[inline]
     pub fn follow_linked(&mut self, leader: &Envelope) {
-        self.peak_db = leader.peak_db;
         self.reduction_db = leader.reduction_db;
         self.slow_db = leader.slow_db;
         self.hold_left = leader.hold_left;
@@ -237,6 +226,7 @@ impl Envelope {
     /// returns the smoothed reduction in dB.
     #[inline]
     pub fn follow(&mut self, target_db: f64, b: &Ballistics) -> f64 {
+        let y = self.reduction_db;
         if b.auto_release {
             let pole = if target_db > self.slow_db {
                 b.slow_attack
@@ -245,32 +235,20 @@ impl Envelope {
             };
             self.slow_db = pole * self.slow_db + (1.0 - pole) * target_db;
         }
-        // The peak stage: up at once, down with the release (after the hold).
-        let p = self.peak_db;
-        self.peak_db = if target_db >= p {
+        self.reduction_db = if target_db >= y {
             self.hold_left = b.hold_samples;
-            target_db
+            b.attack * y + (1.0 - b.attack) * target_db
         } else if self.hold_left > 0 {
             self.hold_left -= 1;
-            p
+            y
         } else {
             // Auto release: fall towards the slow stage, never below the target.
             let floor = if b.auto_release {
-                target_db.max(self.slow_db.min(p))
+                target_db.max(self.slow_db.min(y))
             } else {
                 target_db
             };
-            b.release * p + (1.0 - b.release) * floor
-        };
-        if self.peak_db < 1e-12 {
-            self.peak_db = 0.0;
-        }
-        // The output: up towards the peak stage with the attack, down with it.
-        let y = self.reduction_db;
-        self.reduction_db = if self.peak_db > y {
-            b.attack * y + (1.0 - b.attack) * self.peak_db
-        } else {
-            self.peak_db
+            b.release * y + (1.0 - b.release) * floor
         };
         if self.reduction_db < 1e-12 {
             self.reduction_db = 0.0;

@@ -379,7 +379,6 @@ fn process_linked_lanes(
             (&mut lanes.heard, p.heard),
             (&mut lanes.attack, band.ballistics.attack),
             (&mut lanes.release, band.ballistics.release),
-            (&mut lanes.peak_db, band.envelopes[0].peak_db),
             (&mut lanes.reduction_db, band.envelopes[0].reduction_db),
             (&mut lanes.most, most[b] as f64),
         ];
@@ -397,7 +396,6 @@ fn process_linked_lanes(
         for c in 0..MAX_CHANNELS {
             band.envelopes[c].mean_square = lanes.mean_square[c][b];
         }
-        band.envelopes[0].peak_db = lanes.peak_db[b];
         band.envelopes[0].reduction_db = lanes.reduction_db[b];
         let leader = band.envelopes[0];
         band.envelopes[1].follow_linked(&leader);
@@ -422,7 +420,6 @@ struct BandLanes {
     attack: [f64; MAX_BANDS],
     release: [f64; MAX_BANDS],
     mean_square: [[f64; MAX_BANDS]; MAX_CHANNELS],
-    peak_db: [f64; MAX_BANDS],
     reduction_db: [f64; MAX_BANDS],
     /// The largest reduction × engaged so far.
     most: [f64; MAX_BANDS],
@@ -459,7 +456,6 @@ impl BandLanes {
             from_array(self.mean_square[0]),
             from_array(self.mean_square[1]),
         ];
-        let mut peak = from_array(self.peak_db);
         let mut reduction = from_array(self.reduction_db);
         let mut most = from_array(self.most);
         let zero = splat(0.0);
@@ -505,18 +501,15 @@ impl BandLanes {
             let out_db = select(below, level, select(in_knee, knee_out, above_out));
             let target = clamp(_mm256_sub_pd(level, out_db), zero, range);
             let target = select(lt(power, quiet), zero, target);
-            // Envelope::follow without hold or auto release: the peak stage, then the output.
-            let p = peak;
-            let releasing = _mm256_add_pd(
-                _mm256_mul_pd(release, p),
-                _mm256_mul_pd(release_rest, target),
-            );
-            let next_peak = select(ge(target, p), target, releasing);
-            peak = select(lt(next_peak, splat(1e-12)), zero, next_peak);
+            // Envelope::follow without hold or auto release.
             let y = reduction;
             let attacking =
-                _mm256_add_pd(_mm256_mul_pd(attack, y), _mm256_mul_pd(attack_rest, peak));
-            let next = select(lt(y, peak), attacking, peak);
+                _mm256_add_pd(_mm256_mul_pd(attack, y), _mm256_mul_pd(attack_rest, target));
+            let releasing = _mm256_add_pd(
+                _mm256_mul_pd(release, y),
+                _mm256_mul_pd(release_rest, target),
+            );
+            let next = select(ge(target, y), attacking, releasing);
             reduction = select(lt(next, splat(1e-12)), zero, next);
             // The gain and the band's output.
             let gain = select(eq(reduction, zero), one, db_to_gain(neg(reduction)));
@@ -536,7 +529,6 @@ impl BandLanes {
             }
         }
         self.mean_square = [to_array(mean_square[0]), to_array(mean_square[1])];
-        self.peak_db = to_array(peak);
         self.reduction_db = to_array(reduction);
         self.most = to_array(most);
     }
