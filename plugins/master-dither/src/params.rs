@@ -93,7 +93,7 @@ pub struct DitherGroup {
     /// Noise shaping.
     #[id = "shaping"]
     pub shaping: EnumParam<Shaping>,
-    /// Output exact silence after 250 ms of digital silence.
+    /// Output exact silence after 250 ms of silence (input under 1/256 LSB).
     #[id = "auto_blank"]
     pub auto_blank: BoolParam,
 }
