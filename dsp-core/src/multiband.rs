@@ -460,10 +460,18 @@ impl BandLanes {
         let mut most = from_array(self.most);
         let zero = splat(0.0);
         let one = splat(1.0);
-        for (i, &weight) in weights.iter().enumerate() {
+        let n = weights.len();
+        let used_lanes = (1 << used) - 1;
+        // Three passes over the sub-block, so that the long arithmetic of the logarithm and the
+        // exponential runs for many samples at once: only the detector's smoothing carries from
+        // one sample to the next. Each sample still meets the arithmetic of one sample at a time.
+        let mut inputs = [[zero; MAX_CHANNELS]; SUB_BLOCK];
+        let mut targets = [zero; SUB_BLOCK];
+        for i in 0..n {
             let input: [__m256d; MAX_CHANNELS] = std::array::from_fn(|c| {
                 _mm256_set_pd(x[3][c][i], x[2][c][i], x[1][c][i], x[0][c][i])
             });
+            inputs[i] = input;
             // Envelope::power per channel, then the louder.
             let power: [__m256d; MAX_CHANNELS] = std::array::from_fn(|c| {
                 let squared = _mm256_mul_pd(input[c], input[c]);
@@ -480,6 +488,11 @@ impl BandLanes {
                 }
             });
             let power = _mm256_max_pd(power[1], power[0]);
+            // Below the quiet power in every band the curve asks for nothing: no logarithm.
+            if _mm256_movemask_pd(lt(power, quiet)) & used_lanes == used_lanes {
+                targets[i] = zero;
+                continue;
+            }
             // GainComputer::reduction_db of the level, zero below the quiet power.
             let level = power_db(power);
             let over = _mm256_sub_pd(level, threshold);
@@ -500,32 +513,47 @@ impl BandLanes {
             let above_out = _mm256_add_pd(threshold, _mm256_mul_pd(over, slope));
             let out_db = select(below, level, select(in_knee, knee_out, above_out));
             let target = clamp(_mm256_sub_pd(level, out_db), zero, range);
-            let target = select(lt(power, quiet), zero, target);
-            // Envelope::follow without hold or auto release.
+            targets[i] = select(lt(power, quiet), zero, target);
+        }
+        // Envelope::follow without hold or auto release: the one recursion.
+        let mut reductions = [zero; SUB_BLOCK];
+        for (target, out) in targets[..n].iter().zip(&mut reductions[..n]) {
             let y = reduction;
-            let attacking =
-                _mm256_add_pd(_mm256_mul_pd(attack, y), _mm256_mul_pd(attack_rest, target));
+            let attacking = _mm256_add_pd(
+                _mm256_mul_pd(attack, y),
+                _mm256_mul_pd(attack_rest, *target),
+            );
             let releasing = _mm256_add_pd(
                 _mm256_mul_pd(release, y),
-                _mm256_mul_pd(release_rest, target),
+                _mm256_mul_pd(release_rest, *target),
             );
-            let next = select(ge(target, y), attacking, releasing);
+            let next = select(ge(*target, y), attacking, releasing);
             reduction = select(lt(next, splat(1e-12)), zero, next);
-            // The gain and the band's output.
-            let gain = select(eq(reduction, zero), one, db_to_gain(neg(reduction)));
+            most = _mm256_max_pd(_mm256_mul_pd(reduction, engaged), most);
+            *out = reduction;
+        }
+        // The gain and the band's output.
+        for (i, &weight) in weights.iter().enumerate() {
+            let reduction = reductions[i];
+            let gain = if _mm256_movemask_pd(eq(reduction, zero)) & used_lanes == used_lanes {
+                one
+            } else {
+                select(eq(reduction, zero), one, db_to_gain(neg(reduction)))
+            };
             let gain = _mm256_mul_pd(gain, makeup);
             let amount = _mm256_add_pd(one, _mm256_mul_pd(engaged, _mm256_sub_pd(gain, one)));
-            most = _mm256_max_pd(_mm256_mul_pd(reduction, engaged), most);
             let weight = splat(weight);
             let heard_weight = _mm256_mul_pd(weight, heard);
-            for (c, &input) in input.iter().enumerate() {
+            for (c, &input) in inputs[i].iter().enumerate() {
                 let out = _mm256_mul_pd(_mm256_mul_pd(heard, input), amount);
                 let wet = to_array(_mm256_mul_pd(weight, out));
                 let dry = to_array(_mm256_mul_pd(heard_weight, input));
+                let (mut wet_sum, mut dry_sum) = (sums.wet[c][i], sums.dry[c][i]);
                 for b in 0..used {
-                    sums.wet[c][i] += wet[b];
-                    sums.dry[c][i] += dry[b];
+                    wet_sum += wet[b];
+                    dry_sum += dry[b];
                 }
+                (sums.wet[c][i], sums.dry[c][i]) = (wet_sum, dry_sum);
             }
         }
         self.mean_square = [to_array(mean_square[0]), to_array(mean_square[1])];
