@@ -1377,10 +1377,8 @@ impl Band {
     }
 }
 
-/// Runs `filter` on each sample pair of the two channels as `route` presents it, and writes the
-/// result back the same way.
-#[inline(always)]
 /// The sections in cascade over a stretch, unflushed.
+#[inline(always)]
 fn cascade(sections: &mut [StereoBiquad], route: Route, x0: &mut [f64], x1: &mut [f64]) {
     route_block(route, x0, x1, |pair| {
         sections
@@ -1417,6 +1415,8 @@ fn cascade_in_registers<const N: usize>(
     }
 }
 
+/// Runs `filter` on each sample pair of the two channels as `route` presents it, and writes the
+/// result back the same way.
 fn route_block(
     route: Route,
     x0: &mut [f64],
