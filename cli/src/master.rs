@@ -380,9 +380,11 @@ pub fn gain_for(
     if !unlimited.is_finite() {
         let seconds = prepared.cache.frames() as f64 / prepared.cache.rate() as f64;
         if seconds < GATING_BLOCK_SECONDS {
+            // A few samples read as a fraction of a millisecond, not "0 ms".
+            let ms = seconds * 1000.0;
+            let digits = if ms < 10.0 { 2 } else { 0 };
             bail!(
-                "the programme is {:.0} ms long; integrated loudness needs at least {:.0} ms (one gating block), so no gain can be found for {:.1} LUFS",
-                seconds * 1000.0,
+                "the programme is {ms:.digits$} ms long; integrated loudness needs at least {:.0} ms (one gating block), so no gain can be found for {:.1} LUFS",
                 GATING_BLOCK_SECONDS * 1000.0,
                 target.lufs
             );

@@ -281,6 +281,21 @@ fn unreachable_target_fails_and_writes_nothing() {
         &["100 ms long", "at least 400 ms"],
     );
     assert!(!message.contains("silent"), "{message}");
+    // A single sample reads as a fraction of a millisecond, not as "0 ms".
+    let click = d.join("click.wav");
+    write_wav(&click, 44_100, &[vec![0.5], vec![0.5]], Format::Int(16));
+    fails(
+        d,
+        &[
+            "master",
+            click.to_str().unwrap(),
+            "-o",
+            out.to_str().unwrap(),
+            "--target",
+            "-14",
+        ],
+        &["0.02 ms long"],
+    );
 }
 
 #[test]
