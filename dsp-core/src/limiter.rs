@@ -149,8 +149,6 @@ impl LimiterSettings {
 pub struct LimiterStats {
     /// Smallest gain applied by the limiter (1 = no reduction).
     pub min_gain: f32,
-    /// Largest true-peak estimate of the driven input relative to the ceiling (1 = at ceiling).
-    pub input_peak_over_ceiling: f32,
     /// Largest sample magnitude of the driven input (before limiting), linear.
     pub input_peak: f32,
     /// Number of NaN/inf input samples replaced by silence.
@@ -161,7 +159,6 @@ impl Default for LimiterStats {
     fn default() -> Self {
         Self {
             min_gain: 1.0,
-            input_peak_over_ceiling: 0.0,
             input_peak: 0.0,
             non_finite: 0,
         }
@@ -598,7 +595,7 @@ impl Limiter {
                 *d = h * drive;
             }
             let mut required = [1.0f32; SUB_BLOCK];
-            self.require(&driven[..n], &mut required, &mut stats);
+            self.require(&driven[..n], &mut required);
             let envelope = &mut self.channels[0].envelope;
             let out = &mut gains[sub_start..sub_start + n];
             for (j, gain) in out.iter_mut().enumerate() {
@@ -719,7 +716,7 @@ impl Limiter {
                         .detector
                         .process_block(&driven[..n], &mut peaks[..n]),
                 }
-                self.require(&peaks[..n], &mut required[c], &mut stats);
+                self.require(&peaks[..n], &mut required[c]);
             }
 
             // Envelope: one shared when fully linked. Linking mixes each requirement with the
@@ -799,12 +796,9 @@ impl Limiter {
     }
 
     /// The gain each driven detector reading requires (1 where it is under the limit).
-    fn require(&self, peaks: &[f32], required: &mut [f32; SUB_BLOCK], stats: &mut LimiterStats) {
+    fn require(&self, peaks: &[f32], required: &mut [f32; SUB_BLOCK]) {
         let detection_limit = self.detection_limit;
         for (&peak, required) in peaks.iter().zip(required.iter_mut()) {
-            if peak > stats.input_peak_over_ceiling {
-                stats.input_peak_over_ceiling = peak;
-            }
             if peak > detection_limit {
                 *required = detection_limit / peak;
             }
