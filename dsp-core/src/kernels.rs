@@ -6,7 +6,9 @@
 //! falls in a block (a whole vector or the scalar tail), so a filter run over a signal in blocks
 //! of any size gives exactly the same outputs. The taps are broadcast, the inputs are unaligned
 //! loads, and several groups of outputs are in flight at once, so the loop is bound by the
-//! multiply-add throughput rather than by the latency of one chain of additions.
+//! multiply-add throughput rather than by the latency of one chain of additions. Where the CPU
+//! has AVX-512 the same loops run sixteen outputs to a vector: each lane's arithmetic (fused
+//! multiply-adds in tap order) is the same, so the outputs are bit for bit those of AVX2.
 
 /// `out[j] = Σ_{t < coeffs.len()} coeffs[t] · src[newest + j − t]`: an FIR filter whose newest
 /// input for output `j` is `src[newest + j]`. Needs `newest + 1 >= coeffs.len()` and
@@ -14,6 +16,12 @@
 #[inline]
 pub fn fir(coeffs: &[f32], src: &[f32], newest: usize, out: &mut [f32]) {
     check_fir(coeffs.len(), 1, src.len(), newest, out.len());
+    #[cfg(target_arch = "x86_64")]
+    if has_avx512() {
+        // SAFETY: the CPU supports AVX-512F (checked above); the bounds are checked above.
+        unsafe { fir_avx512(coeffs, src, newest, out) };
+        return;
+    }
     #[cfg(target_arch = "x86_64")]
     if has_avx2_fma() {
         // SAFETY: the CPU supports AVX2 and FMA (checked above); the bounds are checked above.
@@ -42,6 +50,17 @@ pub fn fir_max_abs(coeffs: &[f32], phases: usize, src: &[f32], newest: usize, ou
     assert!(phases == 4 || phases == 8, "{phases} phases");
     assert!(coeffs.len().is_multiple_of(phases));
     check_fir(coeffs.len() / phases, phases, src.len(), newest, out.len());
+    #[cfg(target_arch = "x86_64")]
+    if has_avx512() {
+        // SAFETY: the CPU supports AVX-512F (checked above); the bounds are checked above.
+        unsafe {
+            match phases {
+                4 => fir_max_abs_avx512::<4, 4>(coeffs, src, newest, out),
+                _ => fir_max_abs_avx512::<8, 2>(coeffs, src, newest, out),
+            }
+        }
+        return;
+    }
     #[cfg(target_arch = "x86_64")]
     if has_avx2_fma() {
         // SAFETY: the CPU supports AVX2 and FMA (checked above); the bounds are checked above.
@@ -90,6 +109,14 @@ fn check_fir(taps: usize, phases: usize, src: usize, newest: usize, out: usize) 
 #[inline]
 pub fn has_avx2_fma() -> bool {
     std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma")
+}
+
+/// Whether this CPU has AVX-512F (with AVX2 and FMA, which every AVX-512 CPU has, for the
+/// tails).
+#[cfg(target_arch = "x86_64")]
+#[inline]
+pub fn has_avx512() -> bool {
+    std::arch::is_x86_feature_detected!("avx512f") && has_avx2_fma()
 }
 
 /// Groups of eight outputs [`fir_avx2`] keeps in flight.
@@ -207,6 +234,96 @@ unsafe fn fir_max_abs_avx2<const P: usize, const G: usize>(
     }
 }
 
+/// [`fir_avx2`] with sixteen outputs to a vector; the outputs it leaves (fewer than sixteen)
+/// go to [`fir_avx2`], which computes each the same way.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f,avx2,fma")]
+unsafe fn fir_avx512(coeffs: &[f32], src: &[f32], newest: usize, out: &mut [f32]) {
+    use std::arch::x86_64::*;
+    let taps = coeffs.len();
+    // SAFETY: as in `fir_avx2`, with vector loads covering outputs j..j + 16 ≤ out.len().
+    unsafe {
+        let x = src.as_ptr().add(newest);
+        let c = coeffs.as_ptr();
+        let y = out.as_mut_ptr();
+        let mut j = 0;
+        while j + 16 * FIR_GROUPS <= out.len() {
+            let mut acc = [_mm512_setzero_ps(); FIR_GROUPS];
+            for t in 0..taps {
+                let tap = _mm512_set1_ps(*c.add(t));
+                let at = x.add(j).sub(t);
+                for (g, a) in acc.iter_mut().enumerate() {
+                    *a = _mm512_fmadd_ps(tap, _mm512_loadu_ps(at.add(16 * g)), *a);
+                }
+            }
+            for (g, a) in acc.iter().enumerate() {
+                _mm512_storeu_ps(y.add(j + 16 * g), *a);
+            }
+            j += 16 * FIR_GROUPS;
+        }
+        while j + 16 <= out.len() {
+            let mut acc = _mm512_setzero_ps();
+            for t in 0..taps {
+                acc = _mm512_fmadd_ps(
+                    _mm512_set1_ps(*c.add(t)),
+                    _mm512_loadu_ps(x.add(j).sub(t)),
+                    acc,
+                );
+            }
+            _mm512_storeu_ps(y.add(j), acc);
+            j += 16;
+        }
+        fir_avx2(coeffs, src, newest + j, &mut out[j..]);
+    }
+}
+
+/// [`fir_max_abs_avx2`] with sixteen outputs to a vector (`P · G` accumulators of AVX-512's
+/// thirty-two registers); the outputs it leaves go to [`fir_max_abs_avx2`].
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f,avx2,fma")]
+unsafe fn fir_max_abs_avx512<const P: usize, const G: usize>(
+    coeffs: &[f32],
+    src: &[f32],
+    newest: usize,
+    out: &mut [f32],
+) {
+    use std::arch::x86_64::*;
+    let taps = coeffs.len() / P;
+    // SAFETY: as in `fir_max_abs_avx2`, with vector loads covering outputs j..j + 16·G.
+    unsafe {
+        let x = src.as_ptr().add(newest);
+        let c = coeffs.as_ptr();
+        let y = out.as_mut_ptr();
+        let mut j = 0;
+        while j + 16 * G <= out.len() {
+            let mut acc = [[_mm512_setzero_ps(); P]; G];
+            for t in 0..taps {
+                let at = x.add(j).sub(t);
+                for (g, group) in acc.iter_mut().enumerate() {
+                    let input = _mm512_loadu_ps(at.add(16 * g));
+                    for (p, a) in group.iter_mut().enumerate() {
+                        *a = _mm512_fmadd_ps(_mm512_set1_ps(*c.add(t * P + p)), input, *a);
+                    }
+                }
+            }
+            for (g, group) in acc.iter().enumerate() {
+                let mut peak = _mm512_loadu_ps(y.add(j + 16 * g));
+                for a in group {
+                    // A NaN sum leaves the peak as it is, as the scalar comparisons do.
+                    peak = _mm512_max_ps(_mm512_abs_ps(*a), peak);
+                }
+                _mm512_storeu_ps(y.add(j + 16 * g), peak);
+            }
+            j += 16 * G;
+        }
+        let rest = &mut out[j..];
+        match P {
+            4 => fir_max_abs_avx2::<4, 2>(coeffs, src, newest + j, rest),
+            _ => fir_max_abs_avx2::<8, 1>(coeffs, src, newest + j, rest),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -304,6 +421,60 @@ mod tests {
             fir_max_abs(coeffs, 4, src, 15, first);
             fir_max_abs(coeffs, 4, src, 15 + split, second);
             prop_assert_eq!(whole, parts);
+        }
+    }
+
+    /// The AVX-512 kernels give the AVX2 kernels' bits (the proptests above hold whichever
+    /// runs to the definition), at every output count around their vector and group sizes.
+    #[cfg(target_arch = "x86_64")]
+    #[test]
+    fn avx512_kernels_are_the_avx2_kernels_bit_for_bit() {
+        if !has_avx512() {
+            eprintln!("no AVX-512 on this CPU: nothing to compare");
+            return;
+        }
+        let mut noise = crate::noise::WhiteNoise::new(7);
+        let values: Vec<f32> = (0..600).map(|_| noise.next_f64() as f32).collect();
+        for taps in [1, 12, 16, 48, 96] {
+            for outputs in (0..=140).chain([255, 256, 512]) {
+                let (coeffs, src) = (&values[..taps], &values[80..]);
+                let newest = taps - 1 + outputs % 3;
+                let (mut wide, mut narrow) = (vec![0.0; outputs], vec![0.0; outputs]);
+                // SAFETY: the CPU has AVX-512F, AVX2 and FMA (checked above); the bounds
+                // hold: newest + 1 ≥ taps and newest + outputs ≤ 520.
+                unsafe {
+                    fir_avx512(coeffs, src, newest, &mut wide);
+                    fir_avx2(coeffs, src, newest, &mut narrow);
+                }
+                let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+                assert_eq!(
+                    bits(&wide),
+                    bits(&narrow),
+                    "fir, {taps} taps, {outputs} outputs"
+                );
+                for phases in [4, 8] {
+                    let coeffs = &values[..(taps.min(16)) * phases];
+                    let floor = |j: usize| if j.is_multiple_of(5) { 0.5 } else { 0.0 };
+                    let mut wide: Vec<f32> = (0..outputs).map(floor).collect();
+                    let mut narrow = wide.clone();
+                    let newest = taps.min(16) - 1 + outputs % 3;
+                    // SAFETY: as above, with newest + 1 ≥ the taps per phase.
+                    unsafe {
+                        if phases == 4 {
+                            fir_max_abs_avx512::<4, 4>(coeffs, src, newest, &mut wide);
+                            fir_max_abs_avx2::<4, 2>(coeffs, src, newest, &mut narrow);
+                        } else {
+                            fir_max_abs_avx512::<8, 2>(coeffs, src, newest, &mut wide);
+                            fir_max_abs_avx2::<8, 1>(coeffs, src, newest, &mut narrow);
+                        }
+                    }
+                    assert_eq!(
+                        bits(&wide),
+                        bits(&narrow),
+                        "fir_max_abs, {phases} phases, {taps} taps, {outputs} outputs"
+                    );
+                }
+            }
         }
     }
 
