@@ -509,9 +509,10 @@ impl TruePeakDetector {
                     }
                 } else {
                     let d = DOUBLED_HISTORY;
-                    for (j, (&on, &half)) in on_sample.iter().zip(&*half).enumerate() {
-                        doubled[d + 2 * j] = on;
-                        doubled[d + 2 * j + 1] = half;
+                    let pairs = doubled[d..d + 2 * n].chunks_exact_mut(2);
+                    for ((pair, &on), &half) in pairs.zip(on_sample).zip(&*half) {
+                        pair[0] = on;
+                        pair[1] = half;
                     }
                     // Every stage-2 output is a sum of 16 points of the 2x line weighted by one
                     // branch, so it is at most `stage2_gain` times the largest of them; with the
@@ -571,10 +572,9 @@ impl TruePeakDetector {
                         h - (TWO_STAGE_LATENCY - STANDARD_LATENCY),
                         standard,
                     );
+                    // `s > y ? s : y`, a vector maximum (which keeps `y` where either is NaN).
                     for (y, &s) in readings.iter_mut().zip(&*standard) {
-                        if s > *y {
-                            *y = s;
-                        }
+                        *y = if s > *y { s } else { *y };
                     }
                 }
             }
