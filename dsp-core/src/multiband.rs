@@ -809,15 +809,22 @@ impl MultibandDynamics {
                     split_frames[i] = self.crossover.process([x[0][i], x[1][i]]);
                 }
             }
-            for i in (0..n).filter(|&i| split[i] > 0.0) {
-                let split_bands = split_frames[i];
-                for c in 0..MAX_CHANNELS {
-                    for b in 0..merged_from {
-                        bands[b][c][i] = split_bands[b][c];
+            // Frames to bands, band after band (no per-sample branching, so the copies
+            // vectorise); samples where `split` is 0 take whatever the frames hold there.
+            for (b, band) in bands.iter_mut().enumerate().take(merged_from) {
+                for (c, channel) in band.iter_mut().enumerate() {
+                    for (y, frame) in channel[..n].iter_mut().zip(&split_frames[..n]) {
+                        *y = frame[b][c];
                     }
-                    // Internal bands above the last one in use merge into it.
-                    bands[merged_from][c][i] =
-                        split_bands[merged_from..].iter().map(|p| p[c]).sum();
+                }
+            }
+            // Internal bands above the last one in use merge into it: the sum from the first
+            // of them in band order (as `Iterator::sum`, whose −0.0 start changes nothing).
+            for (c, channel) in bands[merged_from].iter_mut().enumerate() {
+                for (y, frame) in channel[..n].iter_mut().zip(&split_frames[..n]) {
+                    *y = frame[merged_from + 1..]
+                        .iter()
+                        .fold(frame[merged_from][c], |sum, p| sum + p[c]);
                 }
             }
             self.crossover.flush();
