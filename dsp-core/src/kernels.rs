@@ -111,12 +111,17 @@ pub fn has_avx2_fma() -> bool {
     std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma")
 }
 
-/// Whether this CPU has AVX-512F (with AVX2 and FMA, which every AVX-512 CPU has, for the
-/// tails).
+/// Whether the kernels use AVX-512 here: AVX-512F (with AVX2 and FMA for the tails) on a CPU
+/// that also has VBMI2, which marks the generations (Intel Ice Lake and later, AMD Zen 4 and
+/// later) where 512-bit arithmetic no longer lowers the core's clock much. On the first Intel
+/// AVX-512 parts (Skylake-SP to Cooper Lake) it could cost every other plugin on that core
+/// more than the kernels save, so they keep to AVX2 there.
 #[cfg(target_arch = "x86_64")]
 #[inline]
 pub fn has_avx512() -> bool {
-    std::arch::is_x86_feature_detected!("avx512f") && has_avx2_fma()
+    std::arch::is_x86_feature_detected!("avx512f")
+        && std::arch::is_x86_feature_detected!("avx512vbmi2")
+        && has_avx2_fma()
 }
 
 /// Groups of eight outputs [`fir_avx2`] keeps in flight.
