@@ -1004,12 +1004,9 @@ impl HeldGainLanes {
                     _mm256_mul_ps(_mm256_sub_ps(one, release), release_pole),
                 )
             };
-            // `f32::min` of values that are never NaN: the first where it is smaller.
-            release = _mm256_blendv_ps(
-                required,
-                released,
-                _mm256_cmp_ps::<_CMP_LT_OQ>(released, required),
-            );
+            // `f32::min` of values that are never NaN: the first where it is smaller (minps
+            // returns its second operand unless the first is less).
+            release = _mm256_min_ps(released, required);
             let mut ramped = release;
             for (k, average) in self.averages.iter_mut().enumerate() {
                 let slot = average.buffer[average.pos].as_mut_ptr();
