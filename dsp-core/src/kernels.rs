@@ -239,14 +239,15 @@ unsafe fn fir_max_abs_avx2<const P: usize, const G: usize>(
     }
 }
 
-/// [`fir_avx2`] with sixteen outputs to a vector; the outputs it leaves (fewer than sixteen)
-/// go to [`fir_avx2`], which computes each the same way.
+/// [`fir_avx2`] with sixteen outputs to a vector; the outputs it leaves (fewer than a group of
+/// vectors, none in the detectors' whole chunks) go to [`fir_avx2`], which computes each the
+/// same way.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx512f,avx2,fma")]
 unsafe fn fir_avx512(coeffs: &[f32], src: &[f32], newest: usize, out: &mut [f32]) {
     use std::arch::x86_64::*;
     let taps = coeffs.len();
-    // SAFETY: as in `fir_avx2`, with vector loads covering outputs j..j + 16 ≤ out.len().
+    // SAFETY: as in `fir_avx2`, with vector loads covering outputs j..j + 16·FIR_GROUPS.
     unsafe {
         let x = src.as_ptr().add(newest);
         let c = coeffs.as_ptr();
@@ -265,18 +266,6 @@ unsafe fn fir_avx512(coeffs: &[f32], src: &[f32], newest: usize, out: &mut [f32]
                 _mm512_storeu_ps(y.add(j + 16 * g), *a);
             }
             j += 16 * FIR_GROUPS;
-        }
-        while j + 16 <= out.len() {
-            let mut acc = _mm512_setzero_ps();
-            for t in 0..taps {
-                acc = _mm512_fmadd_ps(
-                    _mm512_set1_ps(*c.add(t)),
-                    _mm512_loadu_ps(x.add(j).sub(t)),
-                    acc,
-                );
-            }
-            _mm512_storeu_ps(y.add(j), acc);
-            j += 16;
         }
         fir_avx2(coeffs, src, newest + j, &mut out[j..]);
     }
