@@ -93,6 +93,21 @@ pub fn neg(x: __m256d) -> __m256d {
     _mm256_xor_pd(splat(-0.0), x)
 }
 
+/// Four rows of four lanes as four columns: lane `j` of output `k` is lane `k` of row `j`.
+#[inline]
+#[target_feature(enable = "avx2")]
+pub fn transpose(rows: [__m256d; 4]) -> [__m256d; 4] {
+    let [r0, r1, r2, r3] = rows;
+    let (low01, high01) = (_mm256_unpacklo_pd(r0, r1), _mm256_unpackhi_pd(r0, r1));
+    let (low23, high23) = (_mm256_unpacklo_pd(r2, r3), _mm256_unpackhi_pd(r2, r3));
+    [
+        _mm256_permute2f128_pd::<0x20>(low01, low23),
+        _mm256_permute2f128_pd::<0x20>(high01, high23),
+        _mm256_permute2f128_pd::<0x31>(low01, low23),
+        _mm256_permute2f128_pd::<0x31>(high01, high23),
+    ]
+}
+
 /// `i as f64` for whole numbers `0 <= i < 2^52` held as 64-bit integers: set as the mantissa of
 /// 2^52, then 2^52 taken away (both exact).
 #[inline]
@@ -304,6 +319,22 @@ mod tests {
             let positive = x.map(|v| v.abs().max(f64::MIN_POSITIVE));
             check(ln_normal, crate::dynamics::ln_normal, positive).unwrap();
             check(power_db, crate::dynamics::power_db, x.map(f64::abs)).unwrap();
+        }
+    }
+
+    #[test]
+    fn transpose_swaps_rows_and_columns() {
+        if !has_avx2_fma() {
+            return;
+        }
+        let rows: [[f64; 4]; 4] =
+            std::array::from_fn(|j| std::array::from_fn(|k| (10 * j + k) as f64));
+        // SAFETY: the CPU has AVX2 (checked above).
+        let columns = unsafe { transpose(rows.map(|r| from_array(r))).map(|c| to_array(c)) };
+        for (k, column) in columns.iter().enumerate() {
+            for (j, &v) in column.iter().enumerate() {
+                assert_eq!(v, rows[j][k], "column {k} lane {j}");
+            }
         }
     }
 

@@ -428,7 +428,14 @@ struct BandLanes {
 #[cfg(target_arch = "x86_64")]
 impl BandLanes {
     /// [`Band::process_block`] and [`Band::compress`] for linked stereo with settled parameters,
-    /// all bands at once; the lane sums go into `sums` band after band, as the bands would.
+    /// all bands at once; the band outputs go into `sums` band after band, as the bands would.
+    ///
+    /// Four passes over the sub-block, so that the long arithmetic of the logarithm and the
+    /// exponential runs four samples to a vector and for many samples at once: the two
+    /// recursions (the RMS detector's smoothing and the envelope) carry one band per lane from
+    /// one sample to the next, the other two passes take one band at a time, four samples per
+    /// vector (blocks of four samples are transposed between the two layouts). Each sample of
+    /// each band still meets the arithmetic of [`Band::compress`].
     #[target_feature(enable = "avx2")]
     fn process(
         &mut self,
@@ -440,125 +447,165 @@ impl BandLanes {
     ) {
         use crate::lanes::*;
         use std::arch::x86_64::*;
-        let threshold = from_array(self.threshold_db);
-        let slope = from_array(self.slope);
-        let knee = from_array(self.knee_db);
-        let range = from_array(self.range_db);
-        let quiet = from_array(self.quiet_power);
-        let makeup = from_array(self.makeup);
-        let engaged = from_array(self.engaged);
-        let heard = from_array(self.heard);
-        let attack = from_array(self.attack);
-        let release = from_array(self.release);
-        let attack_rest = _mm256_sub_pd(splat(1.0), attack);
-        let release_rest = _mm256_sub_pd(splat(1.0), release);
-        let mut mean_square = [
-            from_array(self.mean_square[0]),
-            from_array(self.mean_square[1]),
-        ];
-        let mut reduction = from_array(self.reduction_db);
-        let mut most = from_array(self.most);
+        const GROUP: usize = 4;
+        let n = weights.len();
         let zero = splat(0.0);
         let one = splat(1.0);
-        let n = weights.len();
-        let used_lanes = (1 << used) - 1;
-        // Three passes over the sub-block, so that the long arithmetic of the logarithm and the
-        // exponential runs for many samples at once: only the detector's smoothing carries from
-        // one sample to the next. Each sample still meets the arithmetic of one sample at a time.
-        let mut inputs = [[zero; MAX_CHANNELS]; SUB_BLOCK];
-        let mut targets = [zero; SUB_BLOCK];
-        for i in 0..n {
-            let input: [__m256d; MAX_CHANNELS] = std::array::from_fn(|c| {
-                _mm256_set_pd(x[3][c][i], x[2][c][i], x[1][c][i], x[0][c][i])
-            });
-            inputs[i] = input;
-            // Envelope::power per channel, then the louder.
-            let power: [__m256d; MAX_CHANNELS] = std::array::from_fn(|c| {
-                let squared = _mm256_mul_pd(input[c], input[c]);
-                match rms_pole {
-                    None => squared,
-                    Some(pole) => {
-                        let ms = _mm256_add_pd(
-                            _mm256_mul_pd(splat(pole), mean_square[c]),
-                            _mm256_mul_pd(_mm256_mul_pd(splat(1.0 - pole), input[c]), input[c]),
+        // Loads and stores of four samples of a sub-block (`i + GROUP <= SUB_BLOCK`, as every
+        // group start below is a multiple of four under `SUB_BLOCK`).
+        let load =
+            |row: &[f64; SUB_BLOCK], i: usize| from_array(row[i..i + GROUP].try_into().unwrap());
+        let store = |row: &mut [f64; SUB_BLOCK], i: usize, v: __m256d| {
+            row[i..i + GROUP].copy_from_slice(&to_array(v));
+        };
+        let groups = (0..n).step_by(GROUP);
+
+        // Pass 1: the detected power (Envelope::power per channel, then the louder).
+        let mut powers = [[0.0f64; SUB_BLOCK]; MAX_BANDS];
+        match rms_pole {
+            None => {
+                for (band, power) in x.iter().zip(&mut powers).take(used) {
+                    for i in groups.clone() {
+                        let [l, r] = [load(&band[0], i), load(&band[1], i)];
+                        store(
+                            power,
+                            i,
+                            _mm256_max_pd(_mm256_mul_pd(r, r), _mm256_mul_pd(l, l)),
                         );
-                        mean_square[c] = select(lt(ms, splat(1e-30)), zero, ms);
-                        mean_square[c]
                     }
                 }
-            });
-            let power = _mm256_max_pd(power[1], power[0]);
-            // Below the quiet power in every band the curve asks for nothing: no logarithm.
-            if _mm256_movemask_pd(lt(power, quiet)) & used_lanes == used_lanes {
-                targets[i] = zero;
-                continue;
             }
-            // GainComputer::reduction_db of the level, zero below the quiet power.
-            let level = power_db(power);
-            let over = _mm256_sub_pd(level, threshold);
-            let twice_over = _mm256_mul_pd(splat(2.0), over);
-            let below = lt(twice_over, neg(knee));
-            let in_knee = _mm256_and_pd(
-                le(_mm256_mul_pd(splat(2.0), abs(over)), knee),
-                _mm256_cmp_pd::<_CMP_GT_OQ>(knee, zero),
-            );
-            let k = _mm256_add_pd(over, _mm256_mul_pd(splat(0.5), knee));
-            let knee_out = _mm256_add_pd(
-                level,
-                _mm256_div_pd(
-                    _mm256_mul_pd(_mm256_mul_pd(_mm256_sub_pd(slope, one), k), k),
-                    _mm256_mul_pd(splat(2.0), knee),
-                ),
-            );
-            let above_out = _mm256_add_pd(threshold, _mm256_mul_pd(over, slope));
-            let out_db = select(below, level, select(in_knee, knee_out, above_out));
-            let target = clamp(_mm256_sub_pd(level, out_db), zero, range);
-            targets[i] = select(lt(power, quiet), zero, target);
-        }
-        // Envelope::follow without hold or auto release: the one recursion.
-        let mut reductions = [zero; SUB_BLOCK];
-        for (target, out) in targets[..n].iter().zip(&mut reductions[..n]) {
-            let y = reduction;
-            let attacking = _mm256_add_pd(
-                _mm256_mul_pd(attack, y),
-                _mm256_mul_pd(attack_rest, *target),
-            );
-            let releasing = _mm256_add_pd(
-                _mm256_mul_pd(release, y),
-                _mm256_mul_pd(release_rest, *target),
-            );
-            let next = select(ge(*target, y), attacking, releasing);
-            reduction = select(lt(next, splat(1e-12)), zero, next);
-            most = _mm256_max_pd(_mm256_mul_pd(reduction, engaged), most);
-            *out = reduction;
-        }
-        // The gain and the band's output.
-        for (i, &weight) in weights.iter().enumerate() {
-            let reduction = reductions[i];
-            let gain = if _mm256_movemask_pd(eq(reduction, zero)) & used_lanes == used_lanes {
-                one
-            } else {
-                select(eq(reduction, zero), one, db_to_gain(neg(reduction)))
-            };
-            let gain = _mm256_mul_pd(gain, makeup);
-            let amount = _mm256_add_pd(one, _mm256_mul_pd(engaged, _mm256_sub_pd(gain, one)));
-            let weight = splat(weight);
-            let heard_weight = _mm256_mul_pd(weight, heard);
-            for (c, &input) in inputs[i].iter().enumerate() {
-                let out = _mm256_mul_pd(_mm256_mul_pd(heard, input), amount);
-                let wet = to_array(_mm256_mul_pd(weight, out));
-                let dry = to_array(_mm256_mul_pd(heard_weight, input));
-                let (mut wet_sum, mut dry_sum) = (sums.wet[c][i], sums.dry[c][i]);
-                for b in 0..used {
-                    wet_sum += wet[b];
-                    dry_sum += dry[b];
+            Some(pole) => {
+                let (pole, rest) = (splat(pole), splat(1.0 - pole));
+                let mut mean_square = self.mean_square.map(|v| from_array(v));
+                for i in groups.clone() {
+                    let columns: [[__m256d; GROUP]; MAX_CHANNELS] = std::array::from_fn(|c| {
+                        transpose(std::array::from_fn(|b| load(&x[b][c], i)))
+                    });
+                    let mut power = [zero; GROUP];
+                    for (j, power) in power.iter_mut().enumerate().take(n - i) {
+                        for (c, ms) in mean_square.iter_mut().enumerate() {
+                            let input = columns[c][j];
+                            let next = _mm256_add_pd(
+                                _mm256_mul_pd(pole, *ms),
+                                _mm256_mul_pd(_mm256_mul_pd(rest, input), input),
+                            );
+                            *ms = select(lt(next, splat(1e-30)), zero, next);
+                        }
+                        *power = _mm256_max_pd(mean_square[1], mean_square[0]);
+                    }
+                    for (b, row) in transpose(power).into_iter().enumerate() {
+                        store(&mut powers[b], i, row);
+                    }
                 }
-                (sums.wet[c][i], sums.dry[c][i]) = (wet_sum, dry_sum);
+                self.mean_square = mean_square.map(|v| to_array(v));
             }
         }
-        self.mean_square = [to_array(mean_square[0]), to_array(mean_square[1])];
+
+        // Pass 2: GainComputer::reduction_db of the level, zero below the quiet power (where no
+        // logarithm is needed).
+        let mut targets = [[0.0f64; SUB_BLOCK]; MAX_BANDS];
+        for b in 0..used {
+            let threshold = splat(self.threshold_db[b]);
+            let slope = splat(self.slope[b]);
+            let knee = splat(self.knee_db[b]);
+            let range = splat(self.range_db[b]);
+            let quiet = splat(self.quiet_power[b]);
+            let knee_positive = _mm256_cmp_pd::<_CMP_GT_OQ>(knee, zero);
+            for i in groups.clone() {
+                let power = load(&powers[b], i);
+                let is_quiet = lt(power, quiet);
+                if _mm256_movemask_pd(is_quiet) == 0b1111 {
+                    store(&mut targets[b], i, zero);
+                    continue;
+                }
+                let level = power_db(power);
+                let over = _mm256_sub_pd(level, threshold);
+                let twice_over = _mm256_mul_pd(splat(2.0), over);
+                let below = lt(twice_over, neg(knee));
+                let in_knee = _mm256_and_pd(
+                    le(_mm256_mul_pd(splat(2.0), abs(over)), knee),
+                    knee_positive,
+                );
+                let k = _mm256_add_pd(over, _mm256_mul_pd(splat(0.5), knee));
+                let knee_out = _mm256_add_pd(
+                    level,
+                    _mm256_div_pd(
+                        _mm256_mul_pd(_mm256_mul_pd(_mm256_sub_pd(slope, one), k), k),
+                        _mm256_mul_pd(splat(2.0), knee),
+                    ),
+                );
+                let above_out = _mm256_add_pd(threshold, _mm256_mul_pd(over, slope));
+                let out_db = select(below, level, select(in_knee, knee_out, above_out));
+                let target = clamp(_mm256_sub_pd(level, out_db), zero, range);
+                store(&mut targets[b], i, select(is_quiet, zero, target));
+            }
+        }
+
+        // Pass 3: Envelope::follow without hold or auto release, one band per lane.
+        let attack = from_array(self.attack);
+        let release = from_array(self.release);
+        let attack_rest = _mm256_sub_pd(one, attack);
+        let release_rest = _mm256_sub_pd(one, release);
+        let engaged = from_array(self.engaged);
+        let mut reduction = from_array(self.reduction_db);
+        let mut most = from_array(self.most);
+        let mut reductions = [[0.0f64; SUB_BLOCK]; MAX_BANDS];
+        for i in groups.clone() {
+            let targets = transpose(std::array::from_fn(|b| load(&targets[b], i)));
+            let mut out = [zero; GROUP];
+            for (target, out) in targets.iter().zip(&mut out).take(n - i) {
+                let y = reduction;
+                let attacking = _mm256_add_pd(
+                    _mm256_mul_pd(attack, y),
+                    _mm256_mul_pd(attack_rest, *target),
+                );
+                let releasing = _mm256_add_pd(
+                    _mm256_mul_pd(release, y),
+                    _mm256_mul_pd(release_rest, *target),
+                );
+                let next = select(ge(*target, y), attacking, releasing);
+                reduction = select(lt(next, splat(1e-12)), zero, next);
+                most = _mm256_max_pd(_mm256_mul_pd(reduction, engaged), most);
+                *out = reduction;
+            }
+            for (b, row) in transpose(out).into_iter().enumerate() {
+                store(&mut reductions[b], i, row);
+            }
+        }
         self.reduction_db = to_array(reduction);
         self.most = to_array(most);
+
+        // Pass 4: the gain and the band's output, added to the sums band after band.
+        let mut weight_row = [0.0f64; SUB_BLOCK];
+        weight_row[..n].copy_from_slice(weights);
+        for (b, band) in x.iter().enumerate().take(used) {
+            let makeup = splat(self.makeup[b]);
+            let engaged = splat(self.engaged[b]);
+            let heard = splat(self.heard[b]);
+            for i in groups.clone() {
+                let reduction = load(&reductions[b], i);
+                let none = eq(reduction, zero);
+                let gain = if _mm256_movemask_pd(none) == 0b1111 {
+                    one
+                } else {
+                    select(none, one, db_to_gain(neg(reduction)))
+                };
+                let gain = _mm256_mul_pd(gain, makeup);
+                let amount = _mm256_add_pd(one, _mm256_mul_pd(engaged, _mm256_sub_pd(gain, one)));
+                let weight = load(&weight_row, i);
+                let heard_weight = _mm256_mul_pd(weight, heard);
+                for (c, input) in band.iter().enumerate() {
+                    let input = load(input, i);
+                    let out = _mm256_mul_pd(_mm256_mul_pd(heard, input), amount);
+                    let wet = _mm256_add_pd(load(&sums.wet[c], i), _mm256_mul_pd(weight, out));
+                    let dry =
+                        _mm256_add_pd(load(&sums.dry[c], i), _mm256_mul_pd(heard_weight, input));
+                    store(&mut sums.wet[c], i, wet);
+                    store(&mut sums.dry[c], i, dry);
+                }
+            }
+        }
     }
 }
 
