@@ -138,7 +138,7 @@ struct Channel {
     noise: WhiteNoise,
     /// Previous uniform value (high-pass TPDF).
     previous_uniform: f64,
-    /// Recent total errors, newest first.
+    /// Recent total errors in LSBs, newest first.
     errors: [f64; SHAPING_TAPS],
     /// Consecutive digital-silence samples at the input.
     silent_samples: usize,
@@ -285,13 +285,16 @@ fn quantise_pair(states: [&mut Channel; 2], samples: [&mut [f32]; 2], q: &Quanti
     let [left_state, right_state] = states;
     let [left, right] = samples;
     let pair = |l: f64, r: f64| _mm_set_pd(r, l);
+    let lsb = _mm_set1_pd(q.lsb);
+    let inverse_lsb = _mm_set1_pd(q.inverse_lsb);
     let mut errors: [__m128d; SHAPING_TAPS] =
         std::array::from_fn(|k| pair(left_state.errors[k], right_state.errors[k]));
     let shaping = q.shaping.map(|h| _mm_set1_pd(h));
-    let lsb = _mm_set1_pd(q.lsb);
-    let inverse_lsb = _mm_set1_pd(q.inverse_lsb);
-    let (lowest, highest) = (_mm_set1_pd(-1.0), _mm_set1_pd(q.highest));
-    let (error_low, error_high) = (_mm_set1_pd(-2.0 * q.lsb), _mm_set1_pd(2.0 * q.lsb));
+    let (lowest, highest) = (
+        _mm_set1_pd(-q.inverse_lsb),
+        _mm_set1_pd(q.highest * q.inverse_lsb),
+    );
+    let (error_low, error_high) = (_mm_set1_pd(-2.0), _mm_set1_pd(2.0));
     // Both channels' noise generators in the two 64-bit lanes, each drawn as `WhiteNoise`.
     let mut noise = _mm_set_epi64x(
         right_state.noise.state as i64,
@@ -327,7 +330,7 @@ fn quantise_pair(states: [&mut Channel; 2], samples: [&mut [f32]; 2], q: &Quanti
         for k in (0..last).rev() {
             feedback = _mm_add_pd(feedback, _mm_mul_pd(shaping[k], errors[k]));
         }
-        let wanted = _mm_sub_pd(pair(x_l, x_r), feedback);
+        let wanted = _mm_sub_pd(_mm_mul_pd(pair(x_l, x_r), inverse_lsb), feedback);
         // `Channel::dither` in both lanes.
         let dither = match q.kind {
             DitherKind::None => _mm_setzero_pd(),
@@ -343,12 +346,10 @@ fn quantise_pair(states: [&mut Channel; 2], samples: [&mut [f32]; 2], q: &Quanti
                 d
             }
         };
-        let dither = _mm_mul_pd(dither, lsb);
-        let v = _mm_mul_pd(_mm_add_pd(wanted, dither), inverse_lsb);
-        let rounded = round(v);
-        let y = clamp(_mm_mul_pd(rounded, lsb), lowest, highest);
+        let y = clamp(round(_mm_add_pd(wanted, dither)), lowest, highest);
         errors.copy_within(0..SHAPING_TAPS - 1, 1);
         errors[0] = clamp(_mm_sub_pd(y, wanted), error_low, error_high);
+        let y = _mm_mul_pd(y, lsb);
         *l = _mm_cvtsd_f64(y) as f32;
         *r = _mm_cvtsd_f64(_mm_unpackhi_pd(y, y)) as f32;
         done += 1;
@@ -436,16 +437,17 @@ impl Channel {
             .rev()
             .map(|(h, e)| h * e)
             .sum();
-        let wanted = x - feedback;
-        let dither = self.dither(q.kind) * lsb;
-        let quantised = crate::math::round((wanted + dither) * q.inverse_lsb) * lsb;
-        let y = quantised.clamp(-1.0, q.highest);
+        // In LSBs: the LSB is a power of two, so the scalings are exact, and the chain from the
+        // newest error to the next has none on it.
+        let wanted = x * q.inverse_lsb - feedback;
+        let y = crate::math::round(wanted + self.dither(q.kind))
+            .clamp(-q.inverse_lsb, q.highest * q.inverse_lsb);
         // Total error of this sample (quantisation and dither), fed back next time. It is within
         // ±1.5 LSB unless the output clipped; bounding it keeps the shaping loop stable through
         // clipping.
         self.errors.copy_within(0..SHAPING_TAPS - 1, 1);
-        self.errors[0] = (y - wanted).clamp(-2.0 * lsb, 2.0 * lsb);
-        *sample = y as f32;
+        self.errors[0] = (y - wanted).clamp(-2.0, 2.0);
+        *sample = (y * lsb) as f32;
     }
 }
 
