@@ -74,6 +74,9 @@ pub const SMOOTHING_MS: f32 = 20.0;
 const FADE_MS: f32 = 5.0;
 /// While gliding, coefficients are recomputed every this many samples.
 const UPDATE_INTERVAL: usize = 16;
+/// Samples per stretch while every band holds still (nothing to design): fewer stretches, each
+/// with its set-up, for the same filtering.
+const STEADY_STRETCH: usize = 64;
 
 /// What a band does.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -1309,24 +1312,15 @@ impl Band {
 
     /// [`Band::filter`] over a stretch of both channels, through the band's route. Between
     /// coefficient steps and crossfades the sections run directly.
-    fn filter_block(&mut self, x0: &mut [f64], x1: &mut [f64]) {
-        let route = self.target.route;
-        if self.steps_left == 0 && self.fade_left == 0 {
-            // Unflushed within the stretch (at most UPDATE_INTERVAL samples), flushed after it.
-            let sections = &mut self.sections[..self.count];
-            #[cfg(target_arch = "x86_64")]
-            match sections {
-                [a] => cascade_in_registers([a], route, x0, x1),
-                [a, b] => cascade_in_registers([a, b], route, x0, x1),
-                [a, b, c] => cascade_in_registers([a, b, c], route, x0, x1),
-                _ => cascade(sections, route, x0, x1),
-            }
-            #[cfg(not(target_arch = "x86_64"))]
-            cascade(sections, route, x0, x1);
-            sections.iter_mut().for_each(StereoBiquad::flush);
-        } else {
-            route_block(route, x0, x1, |pair| self.filter(pair));
-        }
+    /// Whether the band's sections hold still over the next stretch (no coefficient steps, no
+    /// crossfade): then it runs as a plain cascade, [`run_steady`].
+    fn steady(&self) -> bool {
+        self.steps_left == 0 && self.fade_left == 0
+    }
+
+    /// Filters a stretch while the band glides or crossfades (sample by sample).
+    fn filter_gliding(&mut self, x0: &mut [f64], x1: &mut [f64]) {
+        route_block(self.target.route, x0, x1, |pair| self.filter(pair));
     }
 
     fn set(&mut self, sample_rate: f32, settings: &BandSettings) {
@@ -1385,6 +1379,48 @@ fn cascade(sections: &mut [StereoBiquad], route: Route, x0: &mut [f64], x1: &mut
             .iter_mut()
             .fold(pair, |v, s| s.process_unflushed(v))
     });
+}
+
+/// The most sections [`run_steady`] runs as one cascade.
+const FUSED_SECTIONS: usize = 8;
+
+/// Runs steady bands (`members`, in band order, one route, [`FUSED_SECTIONS`] sections at most
+/// between them) over a stretch as one cascade: every sample meets their sections in band
+/// order, as band after band would give it, but the sections' recursions overlap in time
+/// instead of each band waiting for the last. Unflushed within the stretch (at most
+/// STEADY_STRETCH samples), flushed after it.
+fn run_steady(bands: &mut [Band], members: &[usize], x0: &mut [f64], x1: &mut [f64]) {
+    let route = bands[members[0]].target.route;
+    let mut sections = [StereoBiquad::default(); FUSED_SECTIONS];
+    let mut count = 0;
+    for &b in members {
+        let band = &bands[b];
+        sections[count..count + band.count].copy_from_slice(&band.sections[..band.count]);
+        count += band.count;
+    }
+    let fused = &mut sections[..count];
+    #[cfg(target_arch = "x86_64")]
+    match fused {
+        [a] => cascade_in_registers([a], route, x0, x1),
+        [a, b] => cascade_in_registers([a, b], route, x0, x1),
+        [a, b, c] => cascade_in_registers([a, b, c], route, x0, x1),
+        [a, b, c, d] => cascade_in_registers([a, b, c, d], route, x0, x1),
+        [a, b, c, d, e] => cascade_in_registers([a, b, c, d, e], route, x0, x1),
+        [a, b, c, d, e, f] => cascade_in_registers([a, b, c, d, e, f], route, x0, x1),
+        [a, b, c, d, e, f, g] => cascade_in_registers([a, b, c, d, e, f, g], route, x0, x1),
+        [a, b, c, d, e, f, g, h] => cascade_in_registers([a, b, c, d, e, f, g, h], route, x0, x1),
+        _ => cascade(fused, route, x0, x1),
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    cascade(fused, route, x0, x1);
+    fused.iter_mut().for_each(StereoBiquad::flush);
+    count = 0;
+    for &b in members {
+        let band = &mut bands[b];
+        let n = band.count;
+        band.sections[..n].copy_from_slice(&sections[count..count + n]);
+        count += n;
+    }
 }
 
 /// [`cascade`] with a known section count, the coefficients and state held in registers for
@@ -1473,6 +1509,11 @@ pub struct Equalizer {
     active: Smoother,
     /// Samples until the next coefficient update of gliding bands.
     until_update: usize,
+    /// Whether the stretch under way is a steady one ([`STEADY_STRETCH`]).
+    steady_stretch: bool,
+    /// Whether steady bands may run as one cascade (always, except in the test that compares
+    /// with band after band).
+    fuse: bool,
 }
 
 impl Equalizer {
@@ -1489,6 +1530,8 @@ impl Equalizer {
             ))),
             active: smoother(if settings.bypass { 0.0 } else { 1.0 }),
             until_update: 0,
+            steady_stretch: false,
+            fuse: true,
         }
     }
 
@@ -1504,6 +1547,12 @@ impl Equalizer {
         for (b, band) in self.bands.iter_mut().enumerate() {
             if settings.bands[b] != self.settings.bands[b] {
                 band.set(self.sample_rate, &settings.bands[b]);
+                if self.steady_stretch {
+                    // The glide this starts is designed from the next sample on, not at the end
+                    // of a steady stretch.
+                    self.until_update = 0;
+                    self.steady_stretch = false;
+                }
             }
         }
         self.output.set_target(crate::db_to_gain(crate::clamp_or(
@@ -1557,7 +1606,16 @@ impl Equalizer {
                         full_designs -= 1;
                     }
                 }
-                self.until_update = UPDATE_INTERVAL;
+                // Nothing left to design: a longer stretch (a settings change ends it).
+                self.steady_stretch = self
+                    .bands
+                    .iter()
+                    .all(|b| b.precise && !b.gliding() && b.steady());
+                self.until_update = if self.steady_stretch {
+                    STEADY_STRETCH
+                } else {
+                    UPDATE_INTERVAL
+                };
             }
             let end = (start + self.until_update).min(len);
             self.process_chunk(&mut left[start..end], &mut right[start..end]);
@@ -1589,11 +1647,11 @@ impl Equalizer {
             }
             return;
         }
-        // Band after band over the chunk (at most UPDATE_INTERVAL samples): each sample meets the
+        // Band after band over the chunk (at most STEADY_STRETCH samples): each sample meets the
         // same arithmetic in the same order as sample after sample would give it.
         let n = left.len();
-        let mut dry = [[0.0f32; UPDATE_INTERVAL]; 2];
-        let mut x = [[0.0f64; UPDATE_INTERVAL]; 2];
+        let mut dry = [[0.0f32; STEADY_STRETCH]; 2];
+        let mut x = [[0.0f64; STEADY_STRETCH]; 2];
         for i in 0..n {
             for (c, sample) in [left[i], right[i]].into_iter().enumerate() {
                 let (clean, _) = crate::denormal::sanitize(sample);
@@ -1602,10 +1660,34 @@ impl Equalizer {
             }
         }
         let [x0, x1] = &mut x;
-        for band in &mut self.bands {
-            if band.active && !band.neutral() {
-                band.filter_block(&mut x0[..n], &mut x1[..n]);
+        let (x0, x1) = (&mut x0[..n], &mut x1[..n]);
+        // Consecutive steady bands on one route run as one cascade (see `run_steady`).
+        let mut members = [0; MAX_BANDS];
+        let (mut joined, mut sections) = (0, 0);
+        for b in 0..MAX_BANDS {
+            let band = &self.bands[b];
+            if !band.active || band.neutral() {
+                continue;
             }
+            let steady = band.steady();
+            let fits = joined == 0
+                || (self.fuse
+                    && band.target.route == self.bands[members[0]].target.route
+                    && sections + band.count <= FUSED_SECTIONS);
+            if joined > 0 && !(steady && fits) {
+                run_steady(&mut self.bands, &members[..joined], x0, x1);
+                (joined, sections) = (0, 0);
+            }
+            if steady {
+                members[joined] = b;
+                joined += 1;
+                sections += self.bands[b].count;
+            } else {
+                self.bands[b].filter_gliding(x0, x1);
+            }
+        }
+        if joined > 0 {
+            run_steady(&mut self.bands, &members[..joined], x0, x1);
         }
         for i in 0..n {
             let gain = self.output.tick() as f64;
@@ -1620,6 +1702,91 @@ impl Equalizer {
 #[cfg(all(test, target_arch = "x86_64"))]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    fn band_settings() -> impl Strategy<Value = BandSettings> {
+        (
+            (any::<bool>(), 0usize..8, 0usize..5, any::<bool>()),
+            (20.0f32..20_000.0, -12.0f32..12.0, 0.2f32..8.0, 1u32..=8),
+        )
+            .prop_map(
+                |((enabled, kind, route, lr), (freq_hz, gain_db, q, slope))| {
+                    BandSettings {
+                        enabled: enabled || kind < 4,
+                        kind: [
+                            FilterType::Bell,
+                            FilterType::LowShelf,
+                            FilterType::HighShelf,
+                            FilterType::LowCut,
+                            FilterType::HighCut,
+                            FilterType::Notch,
+                            FilterType::BandPass,
+                            FilterType::Tilt,
+                        ][kind],
+                        freq_hz,
+                        gain_db,
+                        q,
+                        slope_db: 6 * slope,
+                        shape: if lr {
+                            CutShape::LinkwitzRiley
+                        } else {
+                            CutShape::Butterworth
+                        },
+                        // Mostly stereo, so that runs of bands fuse; the others break the runs.
+                        route: [
+                            Route::Stereo,
+                            Route::Stereo,
+                            Route::Left,
+                            Route::Mid,
+                            Route::Side,
+                        ][route],
+                    }
+                },
+            )
+    }
+
+    fn settings() -> impl Strategy<Value = EqSettings> {
+        prop::array::uniform8(band_settings()).prop_map(|bands| EqSettings {
+            bands,
+            ..EqSettings::default()
+        })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(32))]
+
+        /// Steady bands run as one cascade give exactly the output of band after band, through
+        /// settings changes (whose glides and crossfades run band by band) and at any block size.
+        #[test]
+        fn fused_bands_are_band_after_band_bit_for_bit(
+            first in settings(),
+            second in settings(),
+            seed in any::<u64>(),
+            block in 1usize..600,
+        ) {
+            let len = 9_000;
+            let mut noise = crate::noise::WhiteNoise::new(seed);
+            let input: [Vec<f32>; 2] =
+                std::array::from_fn(|_| (0..len).map(|_| 0.5 * noise.next_f64() as f32).collect());
+            let mut fused = Equalizer::new(48_000.0, first);
+            let mut plain = fused.clone();
+            plain.fuse = false;
+            let mut out = [input.clone(), input];
+            for (eq, [l, r]) in [&mut fused, &mut plain].into_iter().zip(out.iter_mut()) {
+                for (start, (l, r)) in l.chunks_mut(block).zip(r.chunks_mut(block)).enumerate() {
+                    if start * block <= 3_000 && 3_000 < (start + 1) * block {
+                        eq.set_settings(&second);
+                    }
+                    eq.process(l, r);
+                }
+            }
+            for (c, (a, b)) in out[0].iter().zip(&out[1]).enumerate() {
+                for (i, (x, y)) in a.iter().zip(b).enumerate() {
+                    prop_assert_eq!(x.to_bits(), y.to_bits(), "channel {} sample {}", c, i);
+                }
+            }
+        }
+    }
 
     /// The cascade held in registers is the section-by-section cascade bit for bit, on every
     /// route, with its state carried from one stretch to the next.
