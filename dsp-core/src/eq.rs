@@ -1384,8 +1384,8 @@ fn cascade(sections: &mut [StereoBiquad], route: Route, x0: &mut [f64], x1: &mut
 /// The most sections [`run_steady`] runs as one cascade.
 const FUSED_SECTIONS: usize = 8;
 
-/// Runs steady bands (`members`, in band order, one route, [`FUSED_SECTIONS`] sections at most
-/// between them) over a stretch as one cascade: every sample meets their sections in band
+/// Runs steady bands (`members`, in band order, on one route, stereo unless alone,
+/// [`FUSED_SECTIONS`] sections at most between them) over a stretch as one cascade: every sample meets their sections in band
 /// order, as band after band would give it, but the sections' recursions overlap in time
 /// instead of each band waiting for the last. Unflushed within the stretch (at most
 /// STEADY_STRETCH samples), flushed after it.
@@ -1661,7 +1661,7 @@ impl Equalizer {
         }
         let [x0, x1] = &mut x;
         let (x0, x1) = (&mut x0[..n], &mut x1[..n]);
-        // Consecutive steady bands on one route run as one cascade (see `run_steady`).
+        // Consecutive steady stereo bands run as one cascade (see `run_steady`).
         let mut members = [0; MAX_BANDS];
         let (mut joined, mut sections) = (0, 0);
         for b in 0..MAX_BANDS {
@@ -1670,9 +1670,12 @@ impl Equalizer {
                 continue;
             }
             let steady = band.steady();
+            // Stereo only: a mid or side band writes its result back as left and right, which
+            // the next band splits again with its own rounding.
             let fits = joined == 0
                 || (self.fuse
-                    && band.target.route == self.bands[members[0]].target.route
+                    && band.target.route == Route::Stereo
+                    && self.bands[members[0]].target.route == Route::Stereo
                     && sections + band.count <= FUSED_SECTIONS);
             if joined > 0 && !(steady && fits) {
                 run_steady(&mut self.bands, &members[..joined], x0, x1);
