@@ -238,8 +238,11 @@ impl Dither {
                 let mut i = 0;
                 while i < n {
                     #[cfg(target_arch = "x86_64")]
-                    if self.lanes && std::arch::is_x86_feature_detected!("sse4.1") {
-                        // SAFETY: the CPU has SSE4.1 (checked above).
+                    if self.lanes
+                        && std::arch::is_x86_feature_detected!("sse4.1")
+                        && std::arch::is_x86_feature_detected!("fma")
+                    {
+                        // SAFETY: the CPU has SSE4.1 and FMA (checked above).
                         i += unsafe {
                             quantise_pair(
                                 [left_state, right_state],
@@ -252,7 +255,7 @@ impl Dither {
                         }
                     }
                     // A sample the pair leaves to the scalar code (one that blanks), or all of
-                    // them without SSE4.1.
+                    // them without SSE4.1 and FMA.
                     left_state.quantise(&mut left[i], &q);
                     right_state.quantise(&mut right[i], &q);
                     i += 1;
@@ -278,17 +281,26 @@ impl Dither {
 /// order, so the output is bit for bit the same. Stops before a sample where either channel
 /// would blank (for the scalar code to take) and returns how many samples it quantised.
 #[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "sse4.1")]
+#[target_feature(enable = "sse4.1,fma")]
 fn quantise_pair(states: [&mut Channel; 2], samples: [&mut [f32]; 2], q: &Quantiser) -> usize {
-    use crate::lanes::pair::{clamp, round, u53_to_f64};
+    use crate::lanes::pair::{clamp, u53_to_f64};
     use std::arch::x86_64::*;
     let [left_state, right_state] = states;
     let [left, right] = samples;
     let pair = |l: f64, r: f64| _mm_set_pd(r, l);
     let lsb = _mm_set1_pd(q.lsb);
     let inverse_lsb = _mm_set1_pd(q.inverse_lsb);
-    let mut errors: [__m128d; SHAPING_TAPS] =
-        std::array::from_fn(|k| pair(left_state.errors[k], right_state.errors[k]));
+    // The errors oldest first, each sample's appended after them, moved back to the start
+    // every `CHUNK` samples: no shifting of the whole history per sample, whose stores and wider
+    // reloads sat on the loop's chain. The newest error stays in a register.
+    const CHUNK: usize = 64;
+    const OLDER: usize = SHAPING_TAPS - 1;
+    let mut history = [_mm_setzero_pd(); CHUNK + SHAPING_TAPS];
+    for (k, slot) in history[..SHAPING_TAPS].iter_mut().rev().enumerate() {
+        *slot = pair(left_state.errors[k], right_state.errors[k]);
+    }
+    let mut newest = history[OLDER];
+    let mut at = 0;
     let shaping = q.shaping.map(|h| _mm_set1_pd(h));
     let (lowest, highest) = (
         _mm_set1_pd(-q.inverse_lsb),
@@ -323,14 +335,19 @@ fn quantise_pair(states: [&mut Channel; 2], samples: [&mut [f32]; 2], q: &Quanti
             break;
         }
         (left_state.silent_samples, right_state.silent_samples) = (silent_l, silent_r);
-        // The feedback sum from the oldest tap (`Sum` starts from −0.0, which the first product
-        // keeps).
-        let last = SHAPING_TAPS - 1;
-        let mut feedback = _mm_mul_pd(shaping[last], errors[last]);
-        for k in (0..last).rev() {
-            feedback = _mm_add_pd(feedback, _mm_mul_pd(shaping[k], errors[k]));
+        if at == CHUNK {
+            history.copy_within(CHUNK.., 0);
+            at = 0;
         }
-        let wanted = _mm_sub_pd(_mm_mul_pd(pair(x_l, x_r), inverse_lsb), feedback);
+        // The older errors' feedback from the oldest tap (`Sum` starts from −0.0, which the
+        // first product keeps; `errors[j]` is the error of `OLDER + 1 − j` samples ago), then the
+        // newest error's in fused multiply-adds.
+        let errors: &[__m128d; OLDER] = history[at..at + OLDER].try_into().unwrap();
+        let mut older = _mm_mul_pd(shaping[OLDER], errors[0]);
+        for k in (1..OLDER).rev() {
+            older = _mm_add_pd(older, _mm_mul_pd(shaping[k], errors[OLDER - k]));
+        }
+        let base = _mm_sub_pd(_mm_mul_pd(pair(x_l, x_r), inverse_lsb), older);
         // `Channel::dither` in both lanes.
         let dither = match q.kind {
             DitherKind::None => _mm_setzero_pd(),
@@ -346,15 +363,19 @@ fn quantise_pair(states: [&mut Channel; 2], samples: [&mut [f32]; 2], q: &Quanti
                 d
             }
         };
-        let y = clamp(round(_mm_add_pd(wanted, dither)), lowest, highest);
-        errors.copy_within(0..SHAPING_TAPS - 1, 1);
-        errors[0] = clamp(_mm_sub_pd(y, wanted), error_low, error_high);
+        let wanted = _mm_fnmadd_pd(shaping[0], newest, base);
+        let v = _mm_fnmadd_pd(shaping[0], newest, _mm_add_pd(base, dither));
+        let rounded = _mm_round_pd::<{ _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC }>(v);
+        let y = clamp(rounded, lowest, highest);
+        newest = clamp(_mm_sub_pd(y, wanted), error_low, error_high);
+        history[at + SHAPING_TAPS] = newest;
+        at += 1;
         let y = _mm_mul_pd(y, lsb);
         *l = _mm_cvtsd_f64(y) as f32;
         *r = _mm_cvtsd_f64(_mm_unpackhi_pd(y, y)) as f32;
         done += 1;
     }
-    for (k, e) in errors.iter().enumerate() {
+    for (k, e) in history[at..at + SHAPING_TAPS].iter().rev().enumerate() {
         left_state.errors[k] = _mm_cvtsd_f64(*e);
         right_state.errors[k] = _mm_cvtsd_f64(_mm_unpackhi_pd(*e, *e));
     }
@@ -427,20 +448,26 @@ impl Channel {
             self.errors = [0.0; SHAPING_TAPS];
             return;
         }
-        // From the oldest error to the newest: the newest, which the previous sample has only
-        // just made, meets one multiplication and one addition before the quantiser, not the
-        // whole sum (this loop's speed is the latency of that chain).
-        let feedback: f64 = q
-            .shaping
+        // The feedback from the oldest error to the second newest, then the newest, which the
+        // previous sample has only just made, in one fused multiply-add right before the
+        // quantiser, not through the whole sum: this loop's speed is the latency of the chain
+        // from one sample's error to the next (fused multiply-add, rounding, two clamps and a
+        // subtraction). In LSBs: the LSB is a power of two, so the scalings are exact, and none
+        // is on that chain. The value quantised takes the dither before the newest error, so
+        // that it too is one operation from it.
+        let older: f64 = q.shaping[1..]
             .iter()
-            .zip(&self.errors)
+            .zip(&self.errors[1..])
             .rev()
             .map(|(h, e)| h * e)
             .sum();
-        // In LSBs: the LSB is a power of two, so the scalings are exact, and the chain from the
-        // newest error to the next has none on it.
-        let wanted = x * q.inverse_lsb - feedback;
-        let y = crate::math::round(wanted + self.dither(q.kind))
+        let base = x * q.inverse_lsb - older;
+        let newest = -q.shaping[0];
+        let wanted = newest.mul_add(self.errors[0], base);
+        let v = newest.mul_add(self.errors[0], base + self.dither(q.kind));
+        // Halfway cases (of no consequence under dither) to even, as the hardware rounds.
+        let y = v
+            .round_ties_even()
             .clamp(-q.inverse_lsb, q.highest * q.inverse_lsb);
         // Total error of this sample (quantisation and dither), fed back next time. It is within
         // ±1.5 LSB unless the output clipped; bounding it keeps the shaping loop stable through

@@ -123,7 +123,7 @@ fn small_int_to_f64(i: __m256i) -> __m256d {
 const JUST_UNDER_HALF: f64 = 0.499_999_999_999_999_94;
 
 /// [`crate::math::round`] (halfway cases away from zero) as `trunc(x ± JUST_UNDER_HALF)`: two
-/// operations where comparing the fraction takes five, for the quantisers' feedback loops.
+/// operations where comparing the fraction takes five.
 #[inline]
 #[target_feature(enable = "avx2")]
 pub fn round(x: __m256d) -> __m256d {
@@ -203,15 +203,6 @@ pub mod pair {
         _mm_min_pd(max, _mm_max_pd(min, x))
     }
 
-    /// [`super::round`] on two lanes.
-    #[inline]
-    #[target_feature(enable = "sse4.1")]
-    pub fn round(x: __m128d) -> __m128d {
-        let sign = _mm_and_pd(x, _mm_set1_pd(-0.0));
-        let half = _mm_or_pd(sign, _mm_set1_pd(super::JUST_UNDER_HALF));
-        _mm_round_pd::<{ _MM_FROUND_TO_ZERO | _MM_FROUND_NO_EXC }>(_mm_add_pd(x, half))
-    }
-
     /// `i as f64` for whole numbers `0 <= i < 2^53` held as 64-bit integers: the low 52 bits
     /// as the mantissa of 2^52 (less 2^52), plus 2^52 for bit 52; every step exact.
     #[inline]
@@ -259,19 +250,6 @@ mod tests {
         Ok(())
     }
 
-    /// [`pair::round`] on four values, two at a time.
-    #[target_feature(enable = "avx2")]
-    fn round_via_pairs(x: __m256d) -> __m256d {
-        let [a, b, c, d] = to_array(x);
-        let [p, q] = [_mm_set_pd(b, a), _mm_set_pd(d, c)].map(|v| {
-            let mut out = [0.0; 2];
-            // SAFETY: a store of two f64.
-            unsafe { _mm_storeu_pd(out.as_mut_ptr(), pair::round(v)) };
-            out
-        });
-        from_array([p[0], p[1], q[0], q[1]])
-    }
-
     /// Values that take each branch of the functions: whole and half numbers, the logarithm's
     /// mantissa switch at √2, the floors and clamps, signed zeros.
     const EDGES: [f64; 32] = [
@@ -316,7 +294,6 @@ mod tests {
         for chunk in EDGES.chunks_exact(4) {
             let x: [f64; 4] = chunk.try_into().unwrap();
             check(round, crate::math::round, x).unwrap();
-            check(round_via_pairs, crate::math::round, x).unwrap();
             check(db_to_gain, crate::dynamics::db_to_gain_f64, x).unwrap();
             let positive = x.map(|v| v.abs().max(f64::MIN_POSITIVE));
             check(ln_normal, crate::dynamics::ln_normal, positive).unwrap();
@@ -349,12 +326,9 @@ mod tests {
             bits in prop::array::uniform4(any::<u64>()),
         ) {
             check(round, crate::math::round, bits.map(f64::from_bits))?;
-            check(round_via_pairs, crate::math::round, bits.map(f64::from_bits))?;
             check(db_to_gain, crate::dynamics::db_to_gain_f64, db)?;
             check(round, crate::math::round, db)?;
             check(round, crate::math::round, halves.map(|h| h as f64 / 2.0))?;
-            check(round_via_pairs, crate::math::round, halves.map(|h| h as f64 / 2.0))?;
-            check(round_via_pairs, crate::math::round, db)?;
             let powers = powers.map(|e| 10f64.powf(e / 10.0));
             check(ln_normal, crate::dynamics::ln_normal, powers)?;
             check(power_db, crate::dynamics::power_db, powers)?;
