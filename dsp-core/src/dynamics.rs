@@ -125,6 +125,11 @@ impl GainComputer {
     }
 }
 
+/// A running mean square under this is exactly zero ([`Envelope::flush`]).
+const MEAN_SQUARE_FLOOR: f64 = 1e-30;
+/// A reduction under this, dB, is exactly zero ([`Envelope::flush`]).
+const REDUCTION_FLOOR_DB: f64 = 1e-12;
+
 /// How the detector measures level.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Detection {
@@ -201,15 +206,41 @@ impl Envelope {
     /// The detected power of `x`: `x²`, or the running mean square in RMS mode (updated).
     #[inline]
     pub fn power(&mut self, x: f64, detection: Detection, rms_pole: f64) -> f64 {
+        let power = self.power_unflushed(x, detection, rms_pole);
+        if detection == Detection::Rms && self.mean_square < MEAN_SQUARE_FLOOR {
+            self.mean_square = 0.0;
+            return 0.0;
+        }
+        power
+    }
+
+    /// [`Envelope::power`] leaving a tiny mean square as it is: for a caller that runs
+    /// [`Envelope::flush`] every block instead, so that the test is not on the detector's
+    /// sample-to-sample chain.
+    #[inline]
+    pub fn power_unflushed(&mut self, x: f64, detection: Detection, rms_pole: f64) -> f64 {
         match detection {
             Detection::Peak => x * x,
             Detection::Rms => {
                 self.mean_square = rms_pole * self.mean_square + (1.0 - rms_pole) * x * x;
-                if self.mean_square < 1e-30 {
-                    self.mean_square = 0.0;
-                }
                 self.mean_square
             }
+        }
+    }
+
+    /// What [`Envelope::power`] and [`Envelope::follow`] do to tiny values each sample: a mean
+    /// square under 1e-30 and reductions under 1e-12 dB become exactly zero (no denormals, and
+    /// no reduction is the exact zero that skips the gain's exponential).
+    #[inline]
+    pub fn flush(&mut self) {
+        if self.mean_square < MEAN_SQUARE_FLOOR {
+            self.mean_square = 0.0;
+        }
+        if self.reduction_db < REDUCTION_FLOOR_DB {
+            self.reduction_db = 0.0;
+        }
+        if self.slow_db < REDUCTION_FLOOR_DB {
+            self.slow_db = 0.0;
         }
     }
 
@@ -226,6 +257,20 @@ impl Envelope {
     /// returns the smoothed reduction in dB.
     #[inline]
     pub fn follow(&mut self, target_db: f64, b: &Ballistics) -> f64 {
+        self.follow_unflushed(target_db, b);
+        if self.reduction_db < REDUCTION_FLOOR_DB {
+            self.reduction_db = 0.0;
+        }
+        if self.slow_db < REDUCTION_FLOOR_DB {
+            self.slow_db = 0.0;
+        }
+        self.reduction_db
+    }
+
+    /// [`Envelope::follow`] leaving tiny reductions as they are (see
+    /// [`Envelope::power_unflushed`]).
+    #[inline]
+    pub fn follow_unflushed(&mut self, target_db: f64, b: &Ballistics) -> f64 {
         let y = self.reduction_db;
         if b.auto_release {
             let pole = if target_db > self.slow_db {
@@ -250,12 +295,6 @@ impl Envelope {
             };
             b.release * y + (1.0 - b.release) * floor
         };
-        if self.reduction_db < 1e-12 {
-            self.reduction_db = 0.0;
-        }
-        if self.slow_db < 1e-12 {
-            self.slow_db = 0.0;
-        }
         self.reduction_db
     }
 

@@ -279,6 +279,8 @@ impl Band {
                 *most = most.max(reduction as f32);
             }
         }
+        // Tiny detector values become zero once per block, not on the detector's chain.
+        self.envelopes.iter_mut().for_each(Envelope::flush);
     }
 
     /// Compresses one sample pair of this band; returns (processed pair, how much of the dry pair
@@ -314,9 +316,9 @@ impl Band {
             // Both channels get the reduction of the louder one: one gain computer, one envelope
             // (channel 0's; channel 1's follows it so that unlinking starts from the same place).
             let power = self.envelopes[0]
-                .power(x[0], detection, rms_pole)
-                .max(self.envelopes[1].power(x[1], detection, rms_pole));
-            let reduction = self.envelopes[0].follow(target(power), &self.ballistics);
+                .power_unflushed(x[0], detection, rms_pole)
+                .max(self.envelopes[1].power_unflushed(x[1], detection, rms_pole));
+            let reduction = self.envelopes[0].follow_unflushed(target(power), &self.ballistics);
             let leader = self.envelopes[0];
             self.envelopes[1].follow_linked(&leader);
             most = reduction;
@@ -326,8 +328,8 @@ impl Band {
             }
         } else {
             for c in 0..MAX_CHANNELS {
-                let power = self.envelopes[c].power(x[c], detection, rms_pole);
-                let reduction = self.envelopes[c].follow(target(power), &self.ballistics);
+                let power = self.envelopes[c].power_unflushed(x[c], detection, rms_pole);
+                let reduction = self.envelopes[c].follow_unflushed(target(power), &self.ballistics);
                 most = most.max(reduction);
                 let gain = reduction_gain(reduction) * makeup;
                 out[c] = heard * x[c] * (1.0 + engaged * (gain - 1.0));
@@ -399,6 +401,7 @@ fn process_linked_lanes(
         band.envelopes[0].reduction_db = lanes.reduction_db[b];
         let leader = band.envelopes[0];
         band.envelopes[1].follow_linked(&leader);
+        band.envelopes.iter_mut().for_each(Envelope::flush);
         most[b] = most[b].max(lanes.most[b] as f32);
     }
     true
@@ -460,7 +463,7 @@ impl BandLanes {
         };
         let groups = (0..n).step_by(GROUP);
 
-        // Pass 1: the detected power (Envelope::power per channel, then the louder).
+        // Pass 1: the detected power (Envelope::power_unflushed per channel, then the louder).
         let mut powers = [[0.0f64; SUB_BLOCK]; MAX_BANDS];
         match rms_pole {
             None => {
@@ -486,11 +489,10 @@ impl BandLanes {
                     for (j, power) in power.iter_mut().enumerate().take(n - i) {
                         for (c, ms) in mean_square.iter_mut().enumerate() {
                             let input = columns[c][j];
-                            let next = _mm256_add_pd(
+                            *ms = _mm256_add_pd(
                                 _mm256_mul_pd(pole, *ms),
                                 _mm256_mul_pd(_mm256_mul_pd(rest, input), input),
                             );
-                            *ms = select(lt(next, splat(1e-30)), zero, next);
                         }
                         *power = _mm256_max_pd(mean_square[1], mean_square[0]);
                     }
@@ -542,7 +544,7 @@ impl BandLanes {
             }
         }
 
-        // Pass 3: Envelope::follow without hold or auto release, one band per lane.
+        // Pass 3: Envelope::follow_unflushed without hold or auto release, one band per lane.
         let attack = from_array(self.attack);
         let release = from_array(self.release);
         let attack_rest = _mm256_sub_pd(one, attack);
@@ -564,8 +566,7 @@ impl BandLanes {
                     _mm256_mul_pd(release, y),
                     _mm256_mul_pd(release_rest, *target),
                 );
-                let next = select(ge(*target, y), attacking, releasing);
-                reduction = select(lt(next, splat(1e-12)), zero, next);
+                reduction = select(ge(*target, y), attacking, releasing);
                 most = _mm256_max_pd(_mm256_mul_pd(reduction, engaged), most);
                 *out = reduction;
             }
@@ -997,6 +998,50 @@ mod tests {
                 mix,
                 ..MultibandSettings::default()
             })
+    }
+
+    /// Silence after a burst brings every detector to exactly zero (tiny values are flushed at
+    /// the end of each sub-block), in the lanes as band by band, which agree all the way.
+    #[test]
+    fn silence_flushes_the_detectors_in_both_paths() {
+        let band = BandSettings {
+            threshold_db: -30.0,
+            ratio: 4.0,
+            attack_ms: 1.0,
+            release_ms: 5.0,
+            ..BandSettings::default()
+        };
+        let settings = MultibandSettings {
+            bands: 3,
+            band: [band; MAX_BANDS],
+            detection: Detection::Rms,
+            ..MultibandSettings::default()
+        };
+        let mut lanes = MultibandDynamics::new(48_000.0, settings);
+        let mut bands = lanes.clone();
+        bands.lanes = false;
+        let [mut l, mut r] = bursts(3, 6_000);
+        // 40,000 samples: over 80 RMS time constants and 160 release ones.
+        l.resize(46_000, 0.0);
+        r.resize(46_000, 0.0);
+        let (mut l2, mut r2) = (l.clone(), r.clone());
+        let mut last = [MultibandStats::default(); 2];
+        for start in (0..46_000).step_by(500) {
+            let end = start + 500;
+            last[0] = lanes.process(&mut l[start..end], &mut r[start..end]);
+            last[1] = bands.process(&mut l2[start..end], &mut r2[start..end]);
+            assert_eq!(last[0], last[1], "meters at {start}");
+        }
+        assert!(l.iter().zip(&l2).all(|(a, b)| a.to_bits() == b.to_bits()));
+        assert!(r.iter().zip(&r2).all(|(a, b)| a.to_bits() == b.to_bits()));
+        assert_eq!(last[0].max_reduction_db, [0.0; MAX_BANDS]);
+        for dynamics in [&lanes, &bands] {
+            for envelope in dynamics.bands.iter().flat_map(|b| &b.envelopes) {
+                assert_eq!(envelope.mean_square, 0.0);
+                assert_eq!(envelope.reduction_db, 0.0);
+            }
+        }
+        assert!(lanes.bands[0].settled(), "the lanes ran");
     }
 
     proptest! {
