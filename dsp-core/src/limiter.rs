@@ -209,18 +209,39 @@ impl Envelope {
     /// [`Envelope::process`] after the hold: the held requirement in.
     #[inline(always)]
     fn release_and_ramp(&mut self, held: f32, poles: &ReleasePoles, auto_release: bool) -> f32 {
-        let released = if auto_release {
-            self.slow = if held < self.slow {
-                held + (self.slow - held) * poles.slow_attack
+        let mut gain = [0.0];
+        self.release_and_ramp_block(&[held], &mut gain, poles, auto_release);
+        gain[0]
+    }
+
+    /// [`Envelope::release_and_ramp`] over a block, `gains[j]` from `held[j]`, with the state in
+    /// locals for the block.
+    #[inline(always)]
+    fn release_and_ramp_block(
+        &mut self,
+        held: &[f32],
+        gains: &mut [f32],
+        poles: &ReleasePoles,
+        auto_release: bool,
+    ) {
+        let (mut release, mut slow) = (self.release, self.slow);
+        let (mut first, mut second) = (self.average.stepper(), self.average2.stepper());
+        for (&held, gain) in held.iter().zip(gains) {
+            let released = if auto_release {
+                slow = if held < slow {
+                    held + (slow - held) * poles.slow_attack
+                } else {
+                    1.0 - (1.0 - slow) * poles.slow_release
+                };
+                slow - (slow - release) * poles.release
             } else {
-                1.0 - (1.0 - self.slow) * poles.slow_release
+                1.0 - (1.0 - release) * poles.release
             };
-            self.slow - (self.slow - self.release) * poles.release
-        } else {
-            1.0 - (1.0 - self.release) * poles.release
-        };
-        self.release = released.min(held);
-        self.average2.process(self.average.process(self.release))
+            release = released.min(held);
+            *gain = second.process(first.process(release));
+        }
+        drop((first, second));
+        (self.release, self.slow) = (release, slow);
     }
 }
 
@@ -598,8 +619,9 @@ impl Limiter {
             self.require(&driven[..n], &mut required);
             let envelope = &mut self.channels[0].envelope;
             let out = &mut gains[sub_start..sub_start + n];
+            envelope.release_and_ramp_block(&required[..n], out, &poles, auto_release);
             for (j, gain) in out.iter_mut().enumerate() {
-                let g = envelope.release_and_ramp(required[j], &poles, auto_release);
+                let g = *gain;
                 stats.min_gain = stats.min_gain.min(g);
                 // The mix with unity is exact at either end (the full gain when active).
                 *gain = scales[j] * g * trims[j] * actives[j] + (1.0 - actives[j]);

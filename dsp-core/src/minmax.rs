@@ -187,17 +187,70 @@ impl MovingAverage {
 
     #[inline]
     pub fn process(&mut self, value: f32) -> f32 {
+        self.stepper().process(value)
+    }
+
+    /// The average with its position and sum in locals (registers) until the stepper is
+    /// dropped, when they are written back: for a loop over many samples, where the stores into
+    /// the history would otherwise keep the compiler from holding the sum in a register (a
+    /// store and a reload on the running sum's sample-to-sample chain).
+    #[inline(always)]
+    pub fn stepper(&mut self) -> AverageStepper<'_> {
+        let Self {
+            buffer,
+            pos,
+            window,
+            inverse_window,
+            sum,
+            rest,
+        } = self;
+        AverageStepper {
+            buffer: &mut buffer[..*window],
+            position: *pos,
+            total: *sum,
+            inverse_window: *inverse_window,
+            rest: *rest,
+            pos,
+            sum,
+        }
+    }
+}
+
+/// A [`MovingAverage`] in locals ([`MovingAverage::stepper`]).
+pub struct AverageStepper<'a> {
+    buffer: &'a mut [f32],
+    position: usize,
+    total: f64,
+    inverse_window: f64,
+    rest: f32,
+    pos: &'a mut usize,
+    sum: &'a mut f64,
+}
+
+impl AverageStepper<'_> {
+    /// [`MovingAverage::process`].
+    #[inline(always)]
+    pub fn process(&mut self, value: f32) -> f32 {
+        let window = self.buffer.len();
         // At rest (every value in the window equals `rest`) and fed `rest`, nothing changes.
-        if value == self.rest && self.sum == self.rest as f64 * self.window as f64 {
+        if value == self.rest && self.total == self.rest as f64 * window as f64 {
             return self.rest;
         }
-        self.sum += value as f64 - self.buffer[self.pos] as f64;
-        self.buffer[self.pos] = value;
-        self.pos += 1;
-        if self.pos == self.window {
-            self.pos = 0;
+        self.total += value as f64 - self.buffer[self.position] as f64;
+        self.buffer[self.position] = value;
+        self.position += 1;
+        if self.position == window {
+            self.position = 0;
         }
-        (self.sum * self.inverse_window) as f32
+        (self.total * self.inverse_window) as f32
+    }
+}
+
+impl Drop for AverageStepper<'_> {
+    #[inline(always)]
+    fn drop(&mut self) {
+        *self.pos = self.position;
+        *self.sum = self.total;
     }
 }
 
