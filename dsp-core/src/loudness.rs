@@ -439,7 +439,9 @@ impl LoudnessMeter {
                     unreachable!()
                 };
                 let (wl, wr) = (self.weights[0], self.weights[1]);
-                let energy = &mut self.energy;
+                // The running sum in a local, so that the stores of kept contributions do not
+                // keep it in memory (a store and a reload on its sample-to-sample chain).
+                let mut energy = self.energy;
                 let mut k = start;
                 KWeighting::process_pair_unflushed(
                     fl,
@@ -448,13 +450,14 @@ impl LoudnessMeter {
                     &right[start..end],
                     |yl, yr| {
                         let sum = wl * yl * yl + wr * yr * yr;
-                        *energy += sum;
+                        energy += sum;
                         if KEEP {
                             kept[k] = sum as f32;
                             k += 1;
                         }
                     },
                 );
+                self.energy = energy;
             } else {
                 for (c, channel) in used.iter().enumerate() {
                     let weight = self.weights[c];
