@@ -214,8 +214,9 @@ impl Envelope {
         gain[0]
     }
 
-    /// [`Envelope::release_and_ramp`] over a block, `gains[j]` from `held[j]`, with the state in
-    /// locals for the block.
+    /// [`Envelope::release_and_ramp`] over a block, `gains[j]` from `held[j]`: stage after
+    /// stage over the block (the release, then each moving average), each with its state in
+    /// locals, so that every stage's sample-to-sample chain stays in registers.
     #[inline(always)]
     fn release_and_ramp_block(
         &mut self,
@@ -225,8 +226,7 @@ impl Envelope {
         auto_release: bool,
     ) {
         let (mut release, mut slow) = (self.release, self.slow);
-        let (mut first, mut second) = (self.average.stepper(), self.average2.stepper());
-        for (&held, gain) in held.iter().zip(gains) {
+        for (&held, gain) in held.iter().zip(gains.iter_mut()) {
             let released = if auto_release {
                 slow = if held < slow {
                     held + (slow - held) * poles.slow_attack
@@ -237,11 +237,18 @@ impl Envelope {
             } else {
                 1.0 - (1.0 - release) * poles.release
             };
-            release = released.min(held);
-            *gain = second.process(first.process(release));
+            // `f32::min` for a requirement that is never NaN (a gain of 1 or limit / peak): one
+            // `minss`, where `min` also tests `released` for NaN on the release's chain.
+            release = if released < held { released } else { held };
+            *gain = release;
         }
-        drop((first, second));
         (self.release, self.slow) = (release, slow);
+        for average in [&mut self.average, &mut self.average2] {
+            let mut stepper = average.stepper();
+            for gain in gains.iter_mut() {
+                *gain = stepper.process(*gain);
+            }
+        }
     }
 }
 
@@ -996,67 +1003,92 @@ impl HeldGainLanes {
             .averages
             .each_ref()
             .map(|a| _mm256_set1_pd(a.inverse_window));
-        for (&h, out) in held.iter().zip(gains.iter_mut()) {
-            let scale = self.next_scale();
-            let driven = _mm256_mul_ps(_mm256_mul_ps(splat(h), input_gains), drive);
-            let required = _mm256_blendv_ps(
-                one,
-                _mm256_div_ps(limit, driven),
-                _mm256_cmp_ps::<_CMP_GT_OQ>(driven, limit),
-            );
-            let released = if self.auto_release {
-                let attacking = _mm256_add_ps(
-                    required,
-                    _mm256_mul_ps(_mm256_sub_ps(slow, required), slow_attack),
-                );
-                let recovering =
-                    _mm256_sub_ps(one, _mm256_mul_ps(_mm256_sub_ps(one, slow), slow_release));
-                slow = _mm256_blendv_ps(
-                    recovering,
-                    attacking,
-                    _mm256_cmp_ps::<_CMP_LT_OQ>(required, slow),
-                );
-                _mm256_sub_ps(
-                    slow,
-                    _mm256_mul_ps(_mm256_sub_ps(slow, release), release_pole),
-                )
-            } else {
-                _mm256_sub_ps(
+        // Stage after stage over stretches that stay in the first-level cache (the release,
+        // each moving average, the scaling), each stage's state in registers: one loop for all
+        // of them ran out of registers and kept the sums' chains in memory.
+        const STRETCH: usize = 256;
+        let n = held.len().min(gains.len());
+        for (held, gains) in held[..n]
+            .chunks(STRETCH)
+            .zip(gains[..n].chunks_mut(STRETCH))
+        {
+            for (&h, out) in held.iter().zip(gains.iter_mut()) {
+                let driven = _mm256_mul_ps(_mm256_mul_ps(splat(h), input_gains), drive);
+                let required = _mm256_blendv_ps(
                     one,
-                    _mm256_mul_ps(_mm256_sub_ps(one, release), release_pole),
-                )
-            };
-            // `f32::min` of values that are never NaN: the first where it is smaller (minps
-            // returns its second operand unless the first is less).
-            release = _mm256_min_ps(released, required);
-            let mut ramped = release;
-            for (k, average) in self.averages.iter_mut().enumerate() {
-                let slot = average.buffer[average.pos].as_mut_ptr();
-                let old = _mm256_loadu_ps(slot);
-                _mm256_storeu_ps(slot, ramped);
-                average.pos += 1;
-                if average.pos == average.buffer.len() {
-                    average.pos = 0;
-                }
-                let halves = [
-                    (_mm256_castps256_ps128(ramped), _mm256_castps256_ps128(old)),
-                    (
-                        _mm256_extractf128_ps::<1>(ramped),
-                        _mm256_extractf128_ps::<1>(old),
-                    ),
-                ];
-                let mut averaged = [_mm_setzero_ps(); 2];
-                for (half, (value, old)) in halves.into_iter().enumerate() {
-                    let sum = &mut sums[k][half];
-                    let difference = _mm256_sub_pd(_mm256_cvtps_pd(value), _mm256_cvtps_pd(old));
-                    *sum = _mm256_add_pd(*sum, difference);
-                    averaged[half] = _mm256_cvtpd_ps(_mm256_mul_pd(*sum, inverse[k]));
-                }
-                ramped = _mm256_set_m128(averaged[1], averaged[0]);
+                    _mm256_div_ps(limit, driven),
+                    _mm256_cmp_ps::<_CMP_GT_OQ>(driven, limit),
+                );
+                let released = if self.auto_release {
+                    let attacking = _mm256_add_ps(
+                        required,
+                        _mm256_mul_ps(_mm256_sub_ps(slow, required), slow_attack),
+                    );
+                    let recovering =
+                        _mm256_sub_ps(one, _mm256_mul_ps(_mm256_sub_ps(one, slow), slow_release));
+                    slow = _mm256_blendv_ps(
+                        recovering,
+                        attacking,
+                        _mm256_cmp_ps::<_CMP_LT_OQ>(required, slow),
+                    );
+                    _mm256_sub_ps(
+                        slow,
+                        _mm256_mul_ps(_mm256_sub_ps(slow, release), release_pole),
+                    )
+                } else {
+                    _mm256_sub_ps(
+                        one,
+                        _mm256_mul_ps(_mm256_sub_ps(one, release), release_pole),
+                    )
+                };
+                // `f32::min` of values that are never NaN: the first where it is smaller (minps
+                // returns its second operand unless the first is less).
+                release = _mm256_min_ps(released, required);
+                _mm256_storeu_ps(out.as_mut_ptr(), release);
             }
-            let scaled = _mm256_mul_ps(_mm256_mul_ps(splat(scale), ramped), trim);
-            let gain = _mm256_add_ps(_mm256_mul_ps(scaled, active), _mm256_sub_ps(one, active));
-            _mm256_storeu_ps(out.as_mut_ptr(), gain);
+            for (k, average) in self.averages.iter_mut().enumerate() {
+                let [mut low, mut high] = sums[k];
+                let mut pos = average.pos;
+                for out in gains.iter_mut() {
+                    let value = _mm256_loadu_ps(out.as_ptr());
+                    let slot = average.buffer[pos].as_mut_ptr();
+                    let old = _mm256_loadu_ps(slot);
+                    _mm256_storeu_ps(slot, value);
+                    pos += 1;
+                    if pos == average.buffer.len() {
+                        pos = 0;
+                    }
+                    let half = |sum: &mut __m256d, value: __m128, old: __m128| {
+                        let difference =
+                            _mm256_sub_pd(_mm256_cvtps_pd(value), _mm256_cvtps_pd(old));
+                        *sum = _mm256_add_pd(*sum, difference);
+                        _mm256_cvtpd_ps(_mm256_mul_pd(*sum, inverse[k]))
+                    };
+                    let averaged_low = half(
+                        &mut low,
+                        _mm256_castps256_ps128(value),
+                        _mm256_castps256_ps128(old),
+                    );
+                    let averaged_high = half(
+                        &mut high,
+                        _mm256_extractf128_ps::<1>(value),
+                        _mm256_extractf128_ps::<1>(old),
+                    );
+                    _mm256_storeu_ps(
+                        out.as_mut_ptr(),
+                        _mm256_set_m128(averaged_high, averaged_low),
+                    );
+                }
+                sums[k] = [low, high];
+                average.pos = pos;
+            }
+            for out in gains.iter_mut() {
+                let scale = self.next_scale();
+                let ramped = _mm256_loadu_ps(out.as_ptr());
+                let scaled = _mm256_mul_ps(_mm256_mul_ps(splat(scale), ramped), trim);
+                let gain = _mm256_add_ps(_mm256_mul_ps(scaled, active), _mm256_sub_ps(one, active));
+                _mm256_storeu_ps(out.as_mut_ptr(), gain);
+            }
         }
         _mm256_storeu_ps(self.release.as_mut_ptr(), release);
         _mm256_storeu_ps(self.slow.as_mut_ptr(), slow);
