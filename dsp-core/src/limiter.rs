@@ -629,7 +629,8 @@ impl Limiter {
             envelope.release_and_ramp_block(&required[..n], out, &poles, auto_release);
             for (j, gain) in out.iter_mut().enumerate() {
                 let g = *gain;
-                stats.min_gain = stats.min_gain.min(g);
+                // `f32::min` for a gain that is never NaN: one `minss` on the statistic's chain.
+                stats.min_gain = if g < stats.min_gain { g } else { stats.min_gain };
                 // The mix with unity is exact at either end (the full gain when active).
                 *gain = scales[j] * g * trims[j] * actives[j] + (1.0 - actives[j]);
             }
