@@ -192,6 +192,84 @@ pub fn db_to_gain(db: __m256d) -> __m256d {
     _mm256_mul_pd(fraction, _mm256_castsi256_pd(scale))
 }
 
+/// Eight f64 lanes (AVX-512F) for the widest loops: the same mirrors as above, comparisons
+/// giving masks. Callers check [`crate::kernels::has_avx512`].
+pub mod wide {
+    use std::arch::x86_64::*;
+
+    /// All eight lanes set to `v`.
+    #[inline]
+    #[target_feature(enable = "avx512f")]
+    pub fn splat(v: f64) -> __m512d {
+        _mm512_set1_pd(v)
+    }
+
+    /// `if mask { yes } else { no }` lane by lane.
+    #[inline]
+    #[target_feature(enable = "avx512f")]
+    pub fn select(mask: __mmask8, yes: __m512d, no: __m512d) -> __m512d {
+        _mm512_mask_blend_pd(mask, no, yes)
+    }
+
+    /// `a == b` (ordered).
+    #[inline]
+    #[target_feature(enable = "avx512f")]
+    pub fn eq(a: __m512d, b: __m512d) -> __mmask8 {
+        _mm512_cmp_pd_mask::<_CMP_EQ_OQ>(a, b)
+    }
+
+    /// [`super::clamp`].
+    #[inline]
+    #[target_feature(enable = "avx512f")]
+    pub fn clamp(x: __m512d, min: __m512d, max: __m512d) -> __m512d {
+        _mm512_min_pd(max, _mm512_max_pd(min, x))
+    }
+
+    /// [`super::neg`].
+    #[inline]
+    #[target_feature(enable = "avx512f")]
+    pub fn neg(x: __m512d) -> __m512d {
+        let sign = _mm512_set1_epi64(i64::MIN);
+        _mm512_castsi512_pd(_mm512_xor_si512(_mm512_castpd_si512(x), sign))
+    }
+
+    /// [`super::round`].
+    #[inline]
+    #[target_feature(enable = "avx512f")]
+    pub fn round(x: __m512d) -> __m512d {
+        let bits = _mm512_castpd_si512(x);
+        let sign = _mm512_and_si512(bits, _mm512_set1_epi64(i64::MIN));
+        let half = _mm512_or_si512(sign, _mm512_castpd_si512(splat(super::JUST_UNDER_HALF)));
+        _mm512_roundscale_pd::<{ _MM_FROUND_TO_ZERO | _MM_FROUND_NO_EXC }>(_mm512_add_pd(
+            x,
+            _mm512_castsi512_pd(half),
+        ))
+    }
+
+    /// [`super::db_to_gain`].
+    #[inline]
+    #[target_feature(enable = "avx512f")]
+    pub fn db_to_gain(db: __m512d) -> __m512d {
+        let x = clamp(
+            _mm512_mul_pd(db, splat(std::f64::consts::LOG2_10 / 20.0)),
+            splat(-1000.0),
+            splat(1000.0),
+        );
+        let whole = round(x);
+        let t = _mm512_mul_pd(_mm512_sub_pd(x, whole), splat(std::f64::consts::LN_2));
+        let mut fraction = splat(0.0);
+        for c in crate::dynamics::INVERSE_FACTORIALS {
+            fraction = _mm512_add_pd(_mm512_mul_pd(fraction, t), splat(c));
+        }
+        let biased = _mm512_add_pd(
+            _mm512_add_pd(whole, splat(1023.0)),
+            splat(4_503_599_627_370_496.0),
+        );
+        let scale = _mm512_slli_epi64::<52>(_mm512_castpd_si512(biased));
+        _mm512_mul_pd(fraction, _mm512_castsi512_pd(scale))
+    }
+}
+
 /// Two f64 lanes (SSE4.1) for loops over a stereo pair: the same mirrors as above.
 pub mod pair {
     use std::arch::x86_64::*;
@@ -289,6 +367,37 @@ mod tests {
         0.1,
     ];
 
+    /// `lanes` (the `wide` function) against `scalar` on eight inputs, bit for bit.
+    fn check_wide(
+        lanes: unsafe fn(std::arch::x86_64::__m512d) -> std::arch::x86_64::__m512d,
+        scalar: fn(f64) -> f64,
+        inputs: [f64; 8],
+    ) -> Result<(), TestCaseError> {
+        if !crate::kernels::has_avx512() {
+            return Ok(());
+        }
+        let mut got = [0.0; 8];
+        // SAFETY: the CPU has AVX-512F (checked above); eight f64 loaded and stored.
+        unsafe { _mm512_storeu_pd(got.as_mut_ptr(), lanes(_mm512_loadu_pd(inputs.as_ptr()))) };
+        for (x, y) in inputs.into_iter().zip(got) {
+            let want = scalar(x);
+            prop_assert!(
+                y.to_bits() == want.to_bits() || (y.is_nan() && want.is_nan()),
+                "{x:e}: wide {y:e}, scalar {want:e}"
+            );
+        }
+        Ok(())
+    }
+
+    #[test]
+    fn wide_lanes_match_the_scalar_functions_at_the_edges() {
+        for chunk in EDGES.chunks_exact(8) {
+            let x: [f64; 8] = chunk.try_into().unwrap();
+            check_wide(wide::round, crate::math::round, x).unwrap();
+            check_wide(wide::db_to_gain, crate::dynamics::db_to_gain_f64, x).unwrap();
+        }
+    }
+
     #[test]
     fn lanes_match_the_scalar_functions_at_the_edges() {
         for chunk in EDGES.chunks_exact(4) {
@@ -327,6 +436,9 @@ mod tests {
         ) {
             check(round, crate::math::round, bits.map(f64::from_bits))?;
             check(db_to_gain, crate::dynamics::db_to_gain_f64, db)?;
+            let eight = [db, halves.map(|h| h as f64 / 2.0)].concat();
+            check_wide(wide::db_to_gain, crate::dynamics::db_to_gain_f64, eight.clone().try_into().unwrap())?;
+            check_wide(wide::round, crate::math::round, eight.try_into().unwrap())?;
             check(round, crate::math::round, db)?;
             check(round, crate::math::round, halves.map(|h| h as f64 / 2.0))?;
             let powers = powers.map(|e| 10f64.powf(e / 10.0));

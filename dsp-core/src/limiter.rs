@@ -630,7 +630,11 @@ impl Limiter {
             for (j, gain) in out.iter_mut().enumerate() {
                 let g = *gain;
                 // `f32::min` for a gain that is never NaN: one `minss` on the statistic's chain.
-                stats.min_gain = if g < stats.min_gain { g } else { stats.min_gain };
+                stats.min_gain = if g < stats.min_gain {
+                    g
+                } else {
+                    stats.min_gain
+                };
                 // The mix with unity is exact at either end (the full gain when active).
                 *gain = scales[j] * g * trims[j] * actives[j] + (1.0 - actives[j]);
             }

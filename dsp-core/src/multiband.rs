@@ -580,6 +580,11 @@ impl BandLanes {
         // Pass 4: the gain and the band's output, added to the sums band after band.
         let mut weight_row = [0.0f64; SUB_BLOCK];
         weight_row[..n].copy_from_slice(weights);
+        if crate::kernels::has_avx512() {
+            // SAFETY: the CPU has AVX-512F (checked above).
+            unsafe { self.outputs_avx512(x, &reductions, &weight_row, n, used, sums) };
+            return;
+        }
         for (b, band) in x.iter().enumerate().take(used) {
             let makeup = splat(self.makeup[b]);
             let engaged = splat(self.engaged[b]);
@@ -602,6 +607,59 @@ impl BandLanes {
                     let wet = _mm256_add_pd(load(&sums.wet[c], i), _mm256_mul_pd(weight, out));
                     let dry =
                         _mm256_add_pd(load(&sums.dry[c], i), _mm256_mul_pd(heard_weight, input));
+                    store(&mut sums.wet[c], i, wet);
+                    store(&mut sums.dry[c], i, dry);
+                }
+            }
+        }
+    }
+
+    /// Pass 4 of [`BandLanes::process`] eight samples to a vector (the same operations lane by
+    /// lane), where the exponential is most of the work.
+    #[target_feature(enable = "avx512f")]
+    fn outputs_avx512(
+        &self,
+        x: &[[[f64; SUB_BLOCK]; MAX_CHANNELS]; MAX_BANDS],
+        reductions: &[[f64; SUB_BLOCK]; MAX_BANDS],
+        weights: &[f64; SUB_BLOCK],
+        n: usize,
+        used: usize,
+        sums: &mut Sums,
+    ) {
+        use crate::lanes::wide::*;
+        use std::arch::x86_64::*;
+        const GROUP: usize = 8;
+        // SAFETY (both): eight f64 of a sub-block row (every group start is a multiple of
+        // eight under `SUB_BLOCK`).
+        let load = |row: &[f64; SUB_BLOCK], i: usize| unsafe {
+            _mm512_loadu_pd(row[i..i + GROUP].as_ptr())
+        };
+        let store = |row: &mut [f64; SUB_BLOCK], i: usize, v: __m512d| unsafe {
+            _mm512_storeu_pd(row[i..i + GROUP].as_mut_ptr(), v)
+        };
+        let (zero, one) = (splat(0.0), splat(1.0));
+        for (b, band) in x.iter().enumerate().take(used) {
+            let makeup = splat(self.makeup[b]);
+            let engaged = splat(self.engaged[b]);
+            let heard = splat(self.heard[b]);
+            for i in (0..n).step_by(GROUP) {
+                let reduction = load(&reductions[b], i);
+                let none = eq(reduction, zero);
+                let gain = if none == 0xff {
+                    one
+                } else {
+                    select(none, one, db_to_gain(neg(reduction)))
+                };
+                let gain = _mm512_mul_pd(gain, makeup);
+                let amount = _mm512_add_pd(one, _mm512_mul_pd(engaged, _mm512_sub_pd(gain, one)));
+                let weight = load(weights, i);
+                let heard_weight = _mm512_mul_pd(weight, heard);
+                for (c, input) in band.iter().enumerate() {
+                    let input = load(input, i);
+                    let out = _mm512_mul_pd(_mm512_mul_pd(heard, input), amount);
+                    let wet = _mm512_add_pd(load(&sums.wet[c], i), _mm512_mul_pd(weight, out));
+                    let dry =
+                        _mm512_add_pd(load(&sums.dry[c], i), _mm512_mul_pd(heard_weight, input));
                     store(&mut sums.wet[c], i, wet);
                     store(&mut sums.dry[c], i, dry);
                 }
