@@ -248,7 +248,7 @@ impl Biquad {
     pub fn process(&mut self, x: f64) -> f64 {
         let Coeffs { b, a } = self.coeffs;
         let y = b[0] * x + self.s1;
-        self.s1 = b[1] * x - a[0] * y + self.s2;
+        self.s1 = b[1] * x + self.s2 - a[0] * y;
         self.s2 = b[2] * x - a[1] * y;
         self.flush();
         y
@@ -257,11 +257,15 @@ impl Biquad {
     /// [`Biquad::process`] without flushing tiny state values, for tight loops that call
     /// [`Biquad::flush`] every few milliseconds instead (an `f64` state needs minutes of decay to
     /// reach the denormal range).
+    ///
+    /// Transposed direct form II, with `s2` added before the feedback term is taken away: the
+    /// chain from one output to the next is then a multiplication, a subtraction and an
+    /// addition (every copy of this step, scalar or in lanes, keeps that order).
     #[inline]
     pub fn process_unflushed(&mut self, x: f64) -> f64 {
         let Coeffs { b, a } = self.coeffs;
         let y = b[0] * x + self.s1;
-        self.s1 = b[1] * x - a[0] * y + self.s2;
+        self.s1 = b[1] * x + self.s2 - a[0] * y;
         self.s2 = b[2] * x - a[1] * y;
         y
     }
@@ -400,7 +404,7 @@ impl Section for StereoBiquad {
             let mut y = [0.0; 2];
             for c in 0..2 {
                 y[c] = b[0] * x[c] + self.s1[c];
-                self.s1[c] = b[1] * x[c] - a[0] * y[c] + self.s2[c];
+                self.s1[c] = b[1] * x[c] + self.s2[c] - a[0] * y[c];
                 self.s2[c] = b[2] * x[c] - a[1] * y[c];
             }
             y
@@ -427,7 +431,7 @@ impl StereoBiquad {
         let mut y = [0.0; 2];
         for c in 0..2 {
             y[c] = b[0] * x[c] + self.s1[c];
-            let s1 = b[1] * x[c] - a[0] * y[c] + self.s2[c];
+            let s1 = b[1] * x[c] + self.s2[c] - a[0] * y[c];
             let s2 = b[2] * x[c] - a[1] * y[c];
             let keep = s1.abs() >= tiny || s2.abs() >= tiny;
             self.s1[c] = if keep { s1 } else { 0.0 };
@@ -488,12 +492,9 @@ pub(crate) fn tdf2_sse2(
     // SAFETY: register arithmetic only; SSE2 is part of the x86_64 baseline.
     unsafe {
         let y = _mm_add_pd(_mm_mul_pd(_mm_set1_pd(b[0]), x), s1);
-        let s1 = _mm_add_pd(
-            _mm_sub_pd(
-                _mm_mul_pd(_mm_set1_pd(b[1]), x),
-                _mm_mul_pd(_mm_set1_pd(a[0]), y),
-            ),
-            s2,
+        let s1 = _mm_sub_pd(
+            _mm_add_pd(_mm_mul_pd(_mm_set1_pd(b[1]), x), s2),
+            _mm_mul_pd(_mm_set1_pd(a[0]), y),
         );
         let s2 = _mm_sub_pd(
             _mm_mul_pd(_mm_set1_pd(b[2]), x),
@@ -547,9 +548,9 @@ impl Tdf2Lanes4 {
     pub(crate) fn step(&mut self, x: std::arch::x86_64::__m256d) -> std::arch::x86_64::__m256d {
         use std::arch::x86_64::*;
         let y = _mm256_add_pd(_mm256_mul_pd(self.b[0], x), self.s1);
-        self.s1 = _mm256_add_pd(
-            _mm256_sub_pd(_mm256_mul_pd(self.b[1], x), _mm256_mul_pd(self.a[0], y)),
-            self.s2,
+        self.s1 = _mm256_sub_pd(
+            _mm256_add_pd(_mm256_mul_pd(self.b[1], x), self.s2),
+            _mm256_mul_pd(self.a[0], y),
         );
         self.s2 = _mm256_sub_pd(_mm256_mul_pd(self.b[2], x), _mm256_mul_pd(self.a[1], y));
         y

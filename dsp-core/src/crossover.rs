@@ -298,9 +298,9 @@ fn bass_mono_pairs(
         // SAFETY: register arithmetic only.
         unsafe {
             let y = _mm_add_pd(_mm_mul_pd(s.b[0], x), s.s1);
-            s.s1 = _mm_add_pd(
-                _mm_sub_pd(_mm_mul_pd(s.b[1], x), _mm_mul_pd(s.a[0], y)),
-                s.s2,
+            s.s1 = _mm_sub_pd(
+                _mm_add_pd(_mm_mul_pd(s.b[1], x), s.s2),
+                _mm_mul_pd(s.a[0], y),
             );
             s.s2 = _mm_sub_pd(_mm_mul_pd(s.b[2], x), _mm_mul_pd(s.a[1], y));
             y
