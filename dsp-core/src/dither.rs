@@ -283,7 +283,9 @@ impl Dither {
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "sse4.1,fma")]
 fn quantise_pair(states: [&mut Channel; 2], samples: [&mut [f32]; 2], q: &Quantiser) -> usize {
-    use crate::lanes::pair::{clamp, u53_to_f64};
+    use crate::lanes::pair::clamp;
+    const ONE_BITS: i64 = 0x3ff0_0000_0000_0000;
+    const TWO_BITS: i64 = 0x4000_0000_0000_0000;
     use std::arch::x86_64::*;
     let [left_state, right_state] = states;
     let [left, right] = samples;
@@ -317,14 +319,19 @@ fn quantise_pair(states: [&mut Channel; 2], samples: [&mut [f32]; 2], q: &Quanti
         noise = _mm_xor_si128(noise, _mm_slli_epi64::<13>(noise));
         noise = _mm_xor_si128(noise, _mm_srli_epi64::<7>(noise));
         noise = _mm_xor_si128(noise, _mm_slli_epi64::<17>(noise));
-        // `(state >> 11) as f64 / 2^52 − 1` (`WhiteNoise::next_f64`); dividing by a power of two
-        // is multiplying by its reciprocal, exactly.
-        const INVERSE_TWO_52: f64 = 1.0 / 4_503_599_627_370_496.0;
-        let value = u53_to_f64(_mm_srli_epi64::<11>(noise));
-        _mm_sub_pd(
-            _mm_mul_pd(value, _mm_set1_pd(INVERSE_TWO_52)),
-            _mm_set1_pd(1.0),
-        )
+        // `(state >> 11) as f64 / 2^52 − 1` (`WhiteNoise::next_f64`) from the bits: with `u` the
+        // 53 bits and `m` its low 52, `1 + m / 2^52` is the f64 with mantissa `m` and exponent
+        // 0; less 1 when `u`'s top bit is set (`u / 2^52 = 1 + m / 2^52`), less 2 when it is not
+        // (`u / 2^52 = m / 2^52`). Both subtractions are exact, as the reference's are.
+        let u = _mm_srli_epi64::<11>(noise);
+        let mantissa = _mm_and_si128(u, _mm_set1_epi64x((1 << 52) - 1));
+        let one_and_fraction = _mm_or_si128(mantissa, _mm_set1_epi64x(ONE_BITS));
+        // The bits of 2.0 less the top bit (at the exponent's lowest bit): those of 1.0 when set.
+        let less = _mm_sub_epi64(
+            _mm_set1_epi64x(TWO_BITS),
+            _mm_and_si128(u, _mm_set1_epi64x(1 << 52)),
+        );
+        _mm_sub_pd(_mm_castsi128_pd(one_and_fraction), _mm_castsi128_pd(less))
     };
     let half = _mm_set1_pd(0.5);
     let mut done = 0;

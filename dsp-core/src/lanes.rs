@@ -280,24 +280,6 @@ pub mod pair {
     pub fn clamp(x: __m128d, min: __m128d, max: __m128d) -> __m128d {
         _mm_min_pd(max, _mm_max_pd(min, x))
     }
-
-    /// `i as f64` for whole numbers `0 <= i < 2^53` held as 64-bit integers: the low 52 bits
-    /// as the mantissa of 2^52 (less 2^52), plus 2^52 for bit 52; every step exact.
-    #[inline]
-    #[target_feature(enable = "sse4.1")]
-    pub fn u53_to_f64(i: __m128i) -> __m128d {
-        const TWO_52: f64 = 4_503_599_627_370_496.0;
-        let magic = _mm_castpd_si128(_mm_set1_pd(TWO_52));
-        let as_double = |v| {
-            _mm_sub_pd(
-                _mm_castsi128_pd(_mm_or_si128(v, magic)),
-                _mm_set1_pd(TWO_52),
-            )
-        };
-        let low = as_double(_mm_and_si128(i, _mm_set1_epi64x(0x000f_ffff_ffff_ffff)));
-        let high = as_double(_mm_srli_epi64::<52>(i));
-        _mm_add_pd(low, _mm_mul_pd(high, _mm_set1_pd(TWO_52)))
-    }
 }
 
 #[cfg(test)]
