@@ -668,6 +668,93 @@ impl BandLanes {
     }
 }
 
+/// The crossover's frames (`frames[i][b][c]`) as band signals (`bands[b][c][i]`) over the
+/// first `n` samples, band after band; the internal bands above `merged_from`, the last one in
+/// use, merge into it: the sum from the first of them in band order (as `Iterator::sum`, whose
+/// −0.0 start changes nothing). Samples where `split` is 0 take whatever the frames hold there.
+fn frames_to_bands(
+    frames: &[[[f64; MAX_CHANNELS]; MAX_BANDS]; SUB_BLOCK],
+    bands: &mut [[[f64; SUB_BLOCK]; MAX_CHANNELS]; MAX_BANDS],
+    n: usize,
+    merged_from: usize,
+) {
+    #[cfg(target_arch = "x86_64")]
+    if crate::kernels::has_avx2_fma() {
+        // SAFETY: the CPU has AVX2 (checked above).
+        unsafe { frames_to_bands_avx2(frames, bands, n, merged_from) };
+        return;
+    }
+    frames_to_bands_plain(frames, bands, n, merged_from);
+}
+
+/// [`frames_to_bands`] sample by sample.
+fn frames_to_bands_plain(
+    frames: &[[[f64; MAX_CHANNELS]; MAX_BANDS]; SUB_BLOCK],
+    bands: &mut [[[f64; SUB_BLOCK]; MAX_CHANNELS]; MAX_BANDS],
+    n: usize,
+    merged_from: usize,
+) {
+    for (b, band) in bands.iter_mut().enumerate().take(merged_from) {
+        for (c, channel) in band.iter_mut().enumerate() {
+            for (y, frame) in channel[..n].iter_mut().zip(&frames[..n]) {
+                *y = frame[b][c];
+            }
+        }
+    }
+    for (c, channel) in bands[merged_from].iter_mut().enumerate() {
+        for (y, frame) in channel[..n].iter_mut().zip(&frames[..n]) {
+            *y = frame[merged_from + 1..]
+                .iter()
+                .fold(frame[merged_from][c], |sum, p| sum + p[c]);
+        }
+    }
+}
+
+/// [`frames_to_bands`] four samples at a time: each sample's first two bands and last two
+/// bands as one vector each, four samples' worth transposed into four-sample rows of
+/// (band, channel). The merged bands are summed in the same order.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+fn frames_to_bands_avx2(
+    frames: &[[[f64; MAX_CHANNELS]; MAX_BANDS]; SUB_BLOCK],
+    bands: &mut [[[f64; SUB_BLOCK]; MAX_CHANNELS]; MAX_BANDS],
+    n: usize,
+    merged_from: usize,
+) {
+    use crate::lanes::{from_array, to_array, transpose};
+    use std::arch::x86_64::*;
+    const GROUP: usize = 4;
+    // Group starts are multiples of four under `SUB_BLOCK`, so every group is whole.
+    for i in (0..n).step_by(GROUP) {
+        let half = |h: usize| -> [__m256d; GROUP] {
+            std::array::from_fn(|j| {
+                let f = &frames[i + j];
+                from_array([f[2 * h][0], f[2 * h][1], f[2 * h + 1][0], f[2 * h + 1][1]])
+            })
+        };
+        let [low, high] = [transpose(half(0)), transpose(half(1))];
+        // rows[b][c]: band b, channel c, samples i..i + 4.
+        let rows = [
+            [low[0], low[1]],
+            [low[2], low[3]],
+            [high[0], high[1]],
+            [high[2], high[3]],
+        ];
+        for (b, band) in bands.iter_mut().enumerate().take(merged_from + 1) {
+            for (c, channel) in band.iter_mut().enumerate() {
+                let value = if b < merged_from {
+                    rows[b][c]
+                } else {
+                    rows[merged_from + 1..]
+                        .iter()
+                        .fold(rows[merged_from][c], |sum, row| _mm256_add_pd(sum, row[c]))
+                };
+                channel[i..i + GROUP].copy_from_slice(&to_array(value));
+            }
+        }
+    }
+}
+
 /// A band's parameters at one sample.
 #[derive(Clone, Copy, Debug)]
 struct BandParams {
@@ -915,24 +1002,7 @@ impl MultibandDynamics {
                     split_frames[i] = self.crossover.process([x[0][i], x[1][i]]);
                 }
             }
-            // Frames to bands, band after band (no per-sample branching, so the copies
-            // vectorise); samples where `split` is 0 take whatever the frames hold there.
-            for (b, band) in bands.iter_mut().enumerate().take(merged_from) {
-                for (c, channel) in band.iter_mut().enumerate() {
-                    for (y, frame) in channel[..n].iter_mut().zip(&split_frames[..n]) {
-                        *y = frame[b][c];
-                    }
-                }
-            }
-            // Internal bands above the last one in use merge into it: the sum from the first
-            // of them in band order (as `Iterator::sum`, whose −0.0 start changes nothing).
-            for (c, channel) in bands[merged_from].iter_mut().enumerate() {
-                for (y, frame) in channel[..n].iter_mut().zip(&split_frames[..n]) {
-                    *y = frame[merged_from + 1..]
-                        .iter()
-                        .fold(frame[merged_from][c], |sum, p| sum + p[c]);
-                }
-            }
+            frames_to_bands(split_frames, bands, n, merged_from);
             self.crossover.flush();
             // Samples where `split` is 0 keep stale values: their weight skips them.
             #[cfg(target_arch = "x86_64")]
@@ -1056,6 +1126,44 @@ mod tests {
                 mix,
                 ..MultibandSettings::default()
             })
+    }
+
+    /// The band signals taken from the crossover's frames four samples at a time are those
+    /// taken sample by sample, for every count of samples and bands.
+    #[cfg(target_arch = "x86_64")]
+    #[test]
+    fn frames_to_bands_in_vectors_is_sample_by_sample() {
+        if !crate::kernels::has_avx2_fma() {
+            return;
+        }
+        let mut state = 5u64;
+        let mut frames = [[[0.0f64; MAX_CHANNELS]; MAX_BANDS]; SUB_BLOCK];
+        for value in frames.iter_mut().flatten().flatten() {
+            state = state
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1);
+            *value = (state >> 11) as f64 / (1u64 << 53) as f64 - 0.5;
+        }
+        for n in 1..=SUB_BLOCK {
+            for merged_from in 0..MAX_BANDS {
+                let mut plain = [[[0.0; SUB_BLOCK]; MAX_CHANNELS]; MAX_BANDS];
+                let mut vectors = plain;
+                frames_to_bands_plain(&frames, &mut plain, n, merged_from);
+                // SAFETY: the CPU has AVX2 (checked above).
+                unsafe { frames_to_bands_avx2(&frames, &mut vectors, n, merged_from) };
+                for b in 0..=merged_from {
+                    for c in 0..MAX_CHANNELS {
+                        for i in 0..n {
+                            assert_eq!(
+                                vectors[b][c][i].to_bits(),
+                                plain[b][c][i].to_bits(),
+                                "n {n}, merged from {merged_from}, band {b}, channel {c}, sample {i}"
+                            );
+                        }
+                    }
+                }
+            }
+        }
     }
 
     /// Silence after a burst brings every detector to exactly zero (tiny values are flushed at
