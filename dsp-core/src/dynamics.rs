@@ -236,6 +236,12 @@ impl Envelope {
         if self.mean_square < MEAN_SQUARE_FLOOR {
             self.mean_square = 0.0;
         }
+        self.flush_reductions();
+    }
+
+    /// The reductions' part of [`Envelope::flush`].
+    #[inline]
+    fn flush_reductions(&mut self) {
         if self.reduction_db < REDUCTION_FLOOR_DB {
             self.reduction_db = 0.0;
         }
@@ -258,12 +264,7 @@ impl Envelope {
     #[inline]
     pub fn follow(&mut self, target_db: f64, b: &Ballistics) -> f64 {
         self.follow_unflushed(target_db, b);
-        if self.reduction_db < REDUCTION_FLOOR_DB {
-            self.reduction_db = 0.0;
-        }
-        if self.slow_db < REDUCTION_FLOOR_DB {
-            self.slow_db = 0.0;
-        }
+        self.flush_reductions();
         self.reduction_db
     }
 

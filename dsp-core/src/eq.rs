@@ -1385,9 +1385,9 @@ fn cascade(sections: &mut [StereoBiquad], route: Route, x0: &mut [f64], x1: &mut
 const FUSED_SECTIONS: usize = 8;
 
 /// Runs steady bands (`members`, in band order, on one route, stereo unless alone,
-/// [`FUSED_SECTIONS`] sections at most between them) over a stretch as one cascade: every sample meets their sections in band
-/// order, as band after band would give it, but the sections' recursions overlap in time
-/// instead of each band waiting for the last. Unflushed within the stretch (at most
+/// [`FUSED_SECTIONS`] sections at most between them) over a stretch as one cascade: every
+/// sample meets their sections in band order, as band after band would give it, but the
+/// sections' recursions overlap in time instead of each band waiting for the last. Unflushed within the stretch (at most
 /// STEADY_STRETCH samples), flushed after it.
 fn run_steady(bands: &mut [Band], members: &[usize], x0: &mut [f64], x1: &mut [f64]) {
     let route = bands[members[0]].target.route;
