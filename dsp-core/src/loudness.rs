@@ -17,12 +17,13 @@
 //! Each channel is K-weighted ([`KWeighting`], derived for the actual rate) and squared; the
 //! channel-weighted energies (BS.1770: 1.0 for L/R/C, 1.41 for surrounds, LFE not counted) are
 //! summed into 5 ms sub-blocks (20 per 100 ms step, boundaries on exact sample counts). A ring of
-//! the last 3 s of sub-blocks gives the momentary and short-term windows as running sums (re-summed
-//! exactly every step, so rounding cannot drift). Every 100 ms step the 400 ms block (75% overlap,
-//! BS.1770 gating blocks) goes into a histogram for integrated loudness, and once 3 s have passed
-//! the short-term value goes into one for the loudness range. The histograms have 0.01 LU bins
-//! from −70 to +30 LUFS holding counts *and* energy sums, so the gated means are exact except for
-//! the one bin a relative gate falls into; memory is fixed whatever the programme length.
+//! the last 3 s of sub-blocks gives the momentary and short-term windows as running sums,
+//! re-summed every step from the steps' own sums (so rounding cannot drift). Every 100 ms step
+//! the 400 ms block (75% overlap, BS.1770 gating blocks) goes into a histogram for integrated
+//! loudness, and once 3 s have passed the short-term value goes into one for the loudness range.
+//! The histograms have 0.01 LU bins from −70 to +30 LUFS holding counts *and* energy sums, so the
+//! gated means are exact except for the one bin a relative gate falls into; memory is fixed
+//! whatever the programme length.
 //!
 //! True peak is what BS.1770-4 Annex 2 specifies and what delivery limits are checked with: the
 //! standard's 4x interpolation filter ([`TruePeakDetector`] in its 4x setting, factor scaled down
@@ -227,6 +228,11 @@ pub struct LoudnessMeter {
     /// The last 3 s of sub-block energies; `head` is where the next one goes.
     ring: Vec<f64>,
     head: usize,
+    /// The sub-block energies of the current step summed, and the last 3 s of such step sums
+    /// (`step_head` is where the next goes): the windows are re-summed from these.
+    step_energy: f64,
+    step_sums: [f64; SHORT_TERM_STEPS],
+    step_head: usize,
     momentary_sum: f64,
     short_term_sum: f64,
     /// Completed steps since the reset.
@@ -302,6 +308,9 @@ impl LoudnessMeter {
             energy: 0.0,
             ring: vec![0.0; RING],
             head: 0,
+            step_energy: 0.0,
+            step_sums: [0.0; SHORT_TERM_STEPS],
+            step_head: 0,
             momentary_sum: 0.0,
             short_term_sum: 0.0,
             steps: 0,
@@ -333,6 +342,9 @@ impl LoudnessMeter {
         self.energy = 0.0;
         self.ring.fill(0.0);
         self.head = 0;
+        self.step_energy = 0.0;
+        self.step_sums = [0.0; SHORT_TERM_STEPS];
+        self.step_head = 0;
         self.momentary_sum = 0.0;
         self.short_term_sum = 0.0;
         self.steps = 0;
@@ -497,15 +509,19 @@ impl LoudnessMeter {
         self.head = (self.head + 1) % RING;
         self.momentary_sum += self.energy - old_momentary;
         self.short_term_sum += self.energy - old_short;
+        self.step_energy += self.energy;
         self.energy = 0.0;
         self.subblock += 1;
         if self.subblock == SUBBLOCKS_PER_STEP {
             self.subblock = 0;
             self.position = 0;
             self.steps += 1;
-            // Re-sum exactly, so running-sum rounding never accumulates.
-            self.momentary_sum = self.window_sum(MOMENTARY_SUBBLOCKS);
-            self.short_term_sum = self.window_sum(RING);
+            // Re-sum from the steps' sums, so running-sum rounding never accumulates.
+            self.step_sums[self.step_head] = self.step_energy;
+            self.step_energy = 0.0;
+            self.step_head = (self.step_head + 1) % SHORT_TERM_STEPS;
+            self.momentary_sum = self.window_sum(MOMENTARY_STEPS);
+            self.short_term_sum = self.window_sum(SHORT_TERM_STEPS);
             if self.steps >= MOMENTARY_STEPS as u64 {
                 self.integrated.add(self.momentary_energy());
             }
@@ -517,10 +533,10 @@ impl LoudnessMeter {
         self.max_short_term_energy = self.max_short_term_energy.max(self.short_term_energy());
     }
 
-    /// Sum of the newest `count` sub-blocks.
+    /// Sum of the newest `count` steps.
     fn window_sum(&self, count: usize) -> f64 {
         (1..=count)
-            .map(|k| self.ring[(self.head + RING - k) % RING])
+            .map(|k| self.step_sums[(self.step_head + SHORT_TERM_STEPS - k) % SHORT_TERM_STEPS])
             .sum()
     }
 
