@@ -6,7 +6,7 @@
 //! temporary file next to the output rather than in memory.
 
 use std::fs::File;
-use std::io::{BufReader, BufWriter, Read, Seek, SeekFrom, Write};
+use std::io::{Read, Seek, SeekFrom, Write};
 use std::path::Path;
 
 use anyhow::{bail, Context, Result};
@@ -484,10 +484,10 @@ pub fn run_aligned(
 /// that detection reduced by the limiter's window, and the loudness contributions: what
 /// [`estimate_lanes`] and [`render`] read.
 pub struct Cache {
-    audio: BufWriter<File>,
+    audio: SpoolWriter,
     /// The detectors of the limiter's detection, and the detection itself, interleaved like the
     /// audio, where renders read it (not when the estimation's held detection serves them).
-    peaks: Option<(Option<BufWriter<File>>, [TruePeakDetector; 2])>,
+    peaks: Option<(Option<SpoolWriter>, [TruePeakDetector; 2])>,
     /// For [`estimate_lanes`] and [`render`], with a fully linked limiter.
     estimation: Option<Estimation>,
     /// The largest detected peak so far.
@@ -495,30 +495,31 @@ pub struct Cache {
     frames: u64,
     rate: u32,
     finished: bool,
-    /// A push's working space: interleaved frames (two blocks), the detection (a block each).
-    interleaved: Vec<f32>,
+    /// A push's working space: the detection (a block each).
     detection: [Vec<f32>; 2],
 }
 
 /// What [`estimate_lanes`] reads: the detection held by the limiter's window ([`PeakHold`])
 /// and each frame's loudness contribution, one `f32` per frame each.
 struct Estimation {
-    held: BufWriter<File>,
+    held: SpoolWriter,
     held_len: u64,
     hold: PeakHold,
-    contributions: BufWriter<File>,
-    /// A block of held detection on its way to the file.
-    scratch: Vec<f32>,
+    contributions: SpoolWriter,
 }
 
-fn temporary(directory: &Path) -> Result<BufWriter<File>> {
+fn temporary(directory: &Path) -> Result<SpoolWriter> {
     let file = tempfile::tempfile_in(directory).with_context(|| {
         format!(
             "{}: cannot create a temporary file for the work",
             directory.display()
         )
     })?;
-    Ok(BufWriter::with_capacity(1 << 20, file))
+    Ok(SpoolWriter {
+        file,
+        block: vec![0.0; SPOOL_BLOCK],
+        len: 0,
+    })
 }
 
 /// The largest magnitude among `start` and the samples of two blocks of finite values
@@ -530,53 +531,161 @@ fn max_of(start: f32, left: &[f32], right: &[f32]) -> f32 {
     f32::from_bits(start.to_bits().max(bits(left)).max(bits(right)))
 }
 
-fn write_pairs(
-    file: &mut BufWriter<File>,
-    interleaved: &mut [f32],
-    left: &[f32],
-    right: &[f32],
-) -> Result<()> {
-    let interleaved = &mut interleaved[..2 * left.len().min(right.len())];
-    for ((frame, &l), &r) in interleaved.chunks_exact_mut(2).zip(left).zip(right) {
-        frame[0] = l;
-        frame[1] = r;
+/// Values per read or write of a temporary file (1 MiB of `f32`).
+const SPOOL_BLOCK: usize = 1 << 18;
+
+/// A temporary file of `f32` written a large block at a time, the values placed straight into
+/// the block that goes to the file (no second copy, as a buffered writer would make). The file
+/// holds them in the machine's own byte order: this process writes them and reads them back.
+struct SpoolWriter {
+    file: File,
+    block: Vec<f32>,
+    len: usize,
+}
+
+impl SpoolWriter {
+    /// Appends `left`/`right` interleaved (frame after frame).
+    fn push_pairs(&mut self, left: &[f32], right: &[f32]) -> Result<()> {
+        let n = left.len().min(right.len());
+        let mut done = 0;
+        while done < n {
+            let room = (self.block.len() - self.len) / 2;
+            if room == 0 {
+                self.write_block()?;
+                continue;
+            }
+            let m = room.min(n - done);
+            let frames = &mut self.block[self.len..self.len + 2 * m];
+            let (left, right) = (&left[done..done + m], &right[done..done + m]);
+            for ((frame, &l), &r) in frames.chunks_exact_mut(2).zip(left).zip(right) {
+                frame[0] = l;
+                frame[1] = r;
+            }
+            self.len += 2 * m;
+            done += m;
+        }
+        Ok(())
     }
-    write_values(file, interleaved)
-}
 
-/// Reads interleaved stereo `f32` from `file` into `left`/`right`, as many frames as
-/// `interleaved` holds pairs.
-fn read_pairs(
-    file: &mut BufReader<File>,
-    interleaved: &mut [f32],
-    left: &mut [f32],
-    right: &mut [f32],
-) -> Result<()> {
-    read_values(file, interleaved)?;
-    for (i, frame) in interleaved.chunks_exact(2).enumerate() {
-        left[i] = frame[0];
-        right[i] = frame[1];
+    /// Appends `values`.
+    fn push_values(&mut self, values: &[f32]) -> Result<()> {
+        self.push_with(values.len(), |range, out| {
+            out.copy_from_slice(&values[range])
+        })
     }
-    Ok(())
+
+    /// Appends `count` values that `fill(range, out)` writes into `out` piece by piece, the
+    /// pieces' ranges in order.
+    fn push_with(
+        &mut self,
+        count: usize,
+        mut fill: impl FnMut(std::ops::Range<usize>, &mut [f32]),
+    ) -> Result<()> {
+        let mut done = 0;
+        while done < count {
+            if self.len == self.block.len() {
+                self.write_block()?;
+            }
+            let m = (self.block.len() - self.len).min(count - done);
+            fill(done..done + m, &mut self.block[self.len..self.len + m]);
+            self.len += m;
+            done += m;
+        }
+        Ok(())
+    }
+
+    fn write_block(&mut self) -> Result<()> {
+        self.file
+            .write_all(bytemuck::cast_slice(&self.block[..self.len]))
+            .context("writing the temporary file failed (disk full?)")?;
+        self.len = 0;
+        Ok(())
+    }
+
+    /// A reader of everything written so far, from the start (the writer stays usable).
+    fn reader(&mut self) -> Result<SpoolReader> {
+        self.write_block()?;
+        let mut file = self.file.try_clone()?;
+        file.seek(SeekFrom::Start(0))?;
+        Ok(SpoolReader {
+            file,
+            block: vec![0.0; SPOOL_BLOCK],
+            start: 0,
+            len: 0,
+        })
+    }
 }
 
-/// The temporary files hold `f32` in the machine's own byte order: this process writes them
-/// and reads them back, so they go to and from the file as they lie in memory.
-fn write_values(file: &mut BufWriter<File>, values: &[f32]) -> Result<()> {
-    file.write_all(bytemuck::cast_slice(values))
-        .context("writing the temporary file failed (disk full?)")
+/// Reads a [`SpoolWriter`]'s file a large block at a time, handing values straight from the
+/// block.
+struct SpoolReader {
+    file: File,
+    block: Vec<f32>,
+    /// The unread values are `block[start..len]`.
+    start: usize,
+    len: usize,
 }
 
-fn read_values(file: &mut BufReader<File>, values: &mut [f32]) -> Result<()> {
-    file.read_exact(bytemuck::cast_slice_mut(values))
-        .context("reading the temporary file failed")
-}
+impl SpoolReader {
+    /// Fills `left`/`right` (the same length) from interleaved frames.
+    fn read_pairs(&mut self, left: &mut [f32], right: &mut [f32]) -> Result<()> {
+        let n = left.len().min(right.len());
+        let mut done = 0;
+        while done < n {
+            let available = (self.len - self.start) / 2;
+            if available == 0 {
+                self.refill()?;
+                continue;
+            }
+            let m = available.min(n - done);
+            let frames = &self.block[self.start..self.start + 2 * m];
+            let (l, r) = (&mut left[done..done + m], &mut right[done..done + m]);
+            for ((frame, l), r) in frames.chunks_exact(2).zip(l).zip(r) {
+                *l = frame[0];
+                *r = frame[1];
+            }
+            self.start += 2 * m;
+            done += m;
+        }
+        Ok(())
+    }
 
-fn reader(file: &mut BufWriter<File>) -> Result<BufReader<File>> {
-    file.flush()?;
-    let mut file = file.get_ref().try_clone()?;
-    file.seek(SeekFrom::Start(0))?;
-    Ok(BufReader::with_capacity(1 << 20, file))
+    /// Fills `values`.
+    fn read_values(&mut self, values: &mut [f32]) -> Result<()> {
+        let mut done = 0;
+        while done < values.len() {
+            if self.start == self.len {
+                self.refill()?;
+            }
+            let m = (self.len - self.start).min(values.len() - done);
+            values[done..done + m].copy_from_slice(&self.block[self.start..self.start + m]);
+            self.start += m;
+            done += m;
+        }
+        Ok(())
+    }
+
+    /// Moves what is left unread (less than a frame) to the front and reads on behind it.
+    fn refill(&mut self) -> Result<()> {
+        self.block.copy_within(self.start..self.len, 0);
+        let kept = self.len - self.start;
+        let bytes: &mut [u8] = bytemuck::cast_slice_mut(&mut self.block[kept..]);
+        let mut got = 0;
+        while got < bytes.len() {
+            match self.file.read(&mut bytes[got..]) {
+                Ok(0) => break,
+                Ok(n) => got += n,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e).context("reading the temporary file failed"),
+            }
+        }
+        if got % 4 != 0 || got == 0 {
+            bail!("reading the temporary file failed: it ended early");
+        }
+        self.start = 0;
+        self.len = kept + got / 4;
+        Ok(())
+    }
 }
 
 impl Cache {
@@ -588,7 +697,6 @@ impl Cache {
                 held_len: 0,
                 hold: l.peak_hold(),
                 contributions: temporary(directory)?,
-                scratch: vec![0.0; BLOCK],
             }),
             _ => None,
         };
@@ -610,7 +718,6 @@ impl Cache {
             frames: 0,
             rate,
             finished: false,
-            interleaved: vec![0.0; 2 * BLOCK],
             detection: [vec![0.0; BLOCK], vec![0.0; BLOCK]],
         })
     }
@@ -643,7 +750,7 @@ impl Cache {
             return Ok(());
         }
         let (left, right) = (&left[..n], &right[..n]);
-        write_pairs(&mut self.audio, &mut self.interleaved, left, right)?;
+        self.audio.push_pairs(left, right)?;
         if let Some((file, [dl, dr])) = &mut self.peaks {
             let [pl, pr] = &mut self.detection;
             let (pl, pr) = (&mut pl[..n], &mut pr[..n]);
@@ -651,11 +758,11 @@ impl Cache {
             dr.process_block(right, pr);
             self.detected_peak = max_of(self.detected_peak, pl, pr);
             if let Some(file) = file {
-                write_pairs(file, &mut self.interleaved, pl, pr)?;
+                file.push_pairs(pl, pr)?;
             }
             if let Some(e) = &mut self.estimation {
                 let kept = kept.expect("a cache that estimates is pushed loudness contributions");
-                write_values(&mut e.contributions, &kept[..n])?;
+                e.contributions.push_values(&kept[..n])?;
                 e.push_detection(pl, pr)?;
             }
         }
@@ -673,7 +780,7 @@ impl Cache {
             let pr: Vec<f32> = (0..tail).map(|_| dr.process(0.0)).collect();
             self.detected_peak = max_of(self.detected_peak, &pl, &pr);
             if let Some(file) = file {
-                write_pairs(file, &mut vec![0.0; 2 * tail], &pl, &pr)?;
+                file.push_pairs(&pl, &pr)?;
             }
             if let Some(e) = &mut self.estimation {
                 e.push_detection(&pl, &pr)?;
@@ -696,10 +803,9 @@ impl Cache {
     pub fn stream(&mut self) -> Result<CacheStream> {
         assert!(self.finished, "read before finish");
         Ok(CacheStream {
-            file: reader(&mut self.audio)?,
+            file: self.audio.reader()?,
             rate: self.rate,
             remaining: self.frames,
-            interleaved: vec![0.0; 2 * BLOCK],
         })
     }
 
@@ -710,9 +816,9 @@ impl Cache {
         let Some(e) = &mut self.estimation else {
             return Ok(None);
         };
-        let stream = |file: &mut BufWriter<File>, remaining: u64| -> Result<ValueStream> {
+        let stream = |file: &mut SpoolWriter, remaining: u64| -> Result<ValueStream> {
             Ok(ValueStream {
-                file: reader(file)?,
+                file: file.reader()?,
                 remaining,
             })
         };
@@ -730,17 +836,15 @@ impl Cache {
         };
         Ok(Some(PeakStream {
             remaining: self.frames + detector.latency() as u64,
-            file: reader(file)?,
-            interleaved: vec![0.0; 2 * BLOCK],
+            file: file.reader()?,
         }))
     }
 }
 
 pub struct CacheStream {
-    file: BufReader<File>,
+    file: SpoolReader,
     rate: u32,
     remaining: u64,
-    interleaved: Vec<f32>,
 }
 
 impl Stream for CacheStream {
@@ -750,7 +854,7 @@ impl Stream for CacheStream {
 
     fn read(&mut self, left: &mut [f32], right: &mut [f32]) -> Result<usize> {
         let n = (left.len().min(right.len()).min(BLOCK) as u64).min(self.remaining) as usize;
-        read_pairs(&mut self.file, &mut self.interleaved[..2 * n], left, right)?;
+        self.file.read_pairs(&mut left[..n], &mut right[..n])?;
         self.remaining -= n as u64;
         Ok(n)
     }
@@ -758,16 +862,15 @@ impl Stream for CacheStream {
 
 /// The cached detection, then zeros (what the detector reads from silence).
 struct PeakStream {
-    file: BufReader<File>,
+    file: SpoolReader,
     remaining: u64,
-    interleaved: Vec<f32>,
 }
 
 impl PeakStream {
     /// Fills `left`/`right` (the same length, at most [`BLOCK`]).
     fn read(&mut self, left: &mut [f32], right: &mut [f32]) -> Result<()> {
         let n = (left.len() as u64).min(self.remaining) as usize;
-        read_pairs(&mut self.file, &mut self.interleaved[..2 * n], left, right)?;
+        self.file.read_pairs(&mut left[..n], &mut right[..n])?;
         left[n..].fill(0.0);
         right[n..].fill(0.0);
         self.remaining -= n as u64;
@@ -777,19 +880,20 @@ impl PeakStream {
 
 impl Estimation {
     fn push_detection(&mut self, left: &[f32], right: &[f32]) -> Result<()> {
-        for (left, right) in left.chunks(BLOCK).zip(right.chunks(BLOCK)) {
-            let held = &mut self.scratch[..left.len()];
-            self.hold.process(&[left, right], held);
-            self.held_len += held.len() as u64;
-            write_values(&mut self.held, held)?;
-        }
+        let n = left.len().min(right.len());
+        let hold = &mut self.hold;
+        // Held straight into the block that goes to the file.
+        self.held.push_with(n, |range, held| {
+            hold.process(&[&left[range.clone()], &right[range]], held)
+        })?;
+        self.held_len += n as u64;
         Ok(())
     }
 }
 
 /// One `f32` per frame from a temporary file, then zeros.
 struct ValueStream {
-    file: BufReader<File>,
+    file: SpoolReader,
     remaining: u64,
 }
 
@@ -797,7 +901,7 @@ impl ValueStream {
     /// Fills `values` (at most [`BLOCK`]); returns how many came from the file.
     fn read(&mut self, values: &mut [f32]) -> Result<usize> {
         let n = (values.len() as u64).min(self.remaining) as usize;
-        read_values(&mut self.file, &mut values[..n])?;
+        self.file.read_values(&mut values[..n])?;
         values[n..].fill(0.0);
         self.remaining -= n as u64;
         Ok(n)
@@ -1207,6 +1311,57 @@ pub fn show(value: Option<f64>) -> String {
 mod tests {
     use super::*;
     use crate::chain::{ChainConfig, PreChain};
+
+    /// What goes into a temporary file comes out in the same order, frames and values alike,
+    /// whatever the sizes of the writes and reads (here across several of the file's blocks, in
+    /// pieces that straddle their edges); reading past the end fails.
+    #[test]
+    fn spooled_values_come_back_in_order() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut state = 0x853c_49e6_748f_ea9bu64;
+        let mut random = move |below: usize| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            (state % below as u64) as usize
+        };
+        let frames = 3 * SPOOL_BLOCK / 2 + 777;
+        let left: Vec<f32> = (0..frames).map(|i| i as f32).collect();
+        let right: Vec<f32> = (0..frames).map(|i| -(i as f32) - 0.5).collect();
+        let mut pairs = temporary(dir.path()).unwrap();
+        let mut values = temporary(dir.path()).unwrap();
+        let mut at = 0;
+        while at < frames {
+            let n = (1 + random(9000)).min(frames - at);
+            pairs
+                .push_pairs(&left[at..at + n], &right[at..at + n])
+                .unwrap();
+            if n % 2 == 0 {
+                values.push_values(&left[at..at + n]).unwrap();
+            } else {
+                values
+                    .push_with(n, |range, out| {
+                        out.copy_from_slice(&left[at + range.start..at + range.end])
+                    })
+                    .unwrap();
+            }
+            at += n;
+        }
+        let (mut pairs, mut values) = (pairs.reader().unwrap(), values.reader().unwrap());
+        let (mut l, mut r, mut v) = (vec![0.0; 9000], vec![0.0; 9000], vec![0.0; 9000]);
+        let mut at = 0;
+        while at < frames {
+            let n = (1 + random(9000)).min(frames - at);
+            pairs.read_pairs(&mut l[..n], &mut r[..n]).unwrap();
+            values.read_values(&mut v[..n]).unwrap();
+            assert!(l[..n] == left[at..at + n], "left from frame {at}");
+            assert!(r[..n] == right[at..at + n], "right from frame {at}");
+            assert!(v[..n] == left[at..at + n], "values from {at}");
+            at += n;
+        }
+        assert!(pairs.read_pairs(&mut l[..1], &mut r[..1]).is_err());
+        assert!(values.read_values(&mut v[..1]).is_err());
+    }
 
     /// A stream of a fixed signal, read in blocks of an awkward size.
     struct Fixed {
