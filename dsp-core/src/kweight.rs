@@ -69,32 +69,38 @@ impl KWeighting {
     }
 
     /// Both channels of a pair through their K-weighting side by side (one SSE2 register on
-    /// x86-64): calls `each(left, right)` with each pair of outputs, exactly what
+    /// x86-64), folding each pair of outputs into an accumulator: `each(acc, left, right)`
+    /// returns the next, and the last is returned. The outputs are exactly what
     /// [`KWeighting::process_unflushed`] gives per channel (the same operations in the same
-    /// order, two lanes at a time). Filters with different coefficients run one after the
-    /// other.
-    pub fn process_pair_unflushed(
+    /// order, two lanes at a time). The accumulator passes by value so that it stays in
+    /// registers: a sum kept behind a reference (as a closure that captures it keeps it) makes
+    /// a store and a reload on its sample-to-sample chain, which cost more than the filters.
+    /// Filters with different coefficients run one after the other.
+    pub fn process_pair_fold<A>(
         left: &mut KWeighting,
         right: &mut KWeighting,
         l: &[f32],
         r: &[f32],
-        mut each: impl FnMut(f64, f64),
-    ) {
+        init: A,
+        mut each: impl FnMut(A, f64, f64) -> A,
+    ) -> A {
         let same = left.shelf.coeffs == right.shelf.coeffs
             && left.highpass.coeffs == right.highpass.coeffs;
         #[cfg(target_arch = "x86_64")]
         if same {
             // SAFETY: SSE2 is part of the x86_64 baseline.
-            unsafe { process_pair_sse2(left, right, l, r, each) };
-            return;
+            return unsafe { process_pair_sse2(left, right, l, r, init, each) };
         }
         let _ = same;
+        let mut acc = init;
         for (&xl, &xr) in l.iter().zip(r) {
-            each(
+            acc = each(
+                acc,
                 left.process_unflushed(xl as f64),
                 right.process_unflushed(xr as f64),
             );
         }
+        acc
     }
 
     pub fn magnitude(&self, sample_rate: f64, hz: f64) -> f64 {
@@ -103,15 +109,16 @@ impl KWeighting {
     }
 }
 
-/// [`KWeighting::process_pair_unflushed`] with both channels in one register (lane 0 left).
+/// [`KWeighting::process_pair_fold`] with both channels in one register (lane 0 left).
 #[cfg(target_arch = "x86_64")]
-unsafe fn process_pair_sse2(
+unsafe fn process_pair_sse2<A>(
     left: &mut KWeighting,
     right: &mut KWeighting,
     l: &[f32],
     r: &[f32],
-    mut each: impl FnMut(f64, f64),
-) {
+    init: A,
+    mut each: impl FnMut(A, f64, f64) -> A,
+) -> A {
     use std::arch::x86_64::*;
     // SAFETY: register arithmetic only; SSE2 is baseline on x86_64.
     unsafe {
@@ -123,6 +130,7 @@ unsafe fn process_pair_sse2(
         let (high_l, high_r) = (left.highpass.state(), right.highpass.state());
         let (mut s1, mut s2) = (lanes(shelf_l, shelf_r, 0), lanes(shelf_l, shelf_r, 1));
         let (mut t1, mut t2) = (lanes(high_l, high_r, 0), lanes(high_l, high_r, 1));
+        let mut acc = init;
         for (&xl, &xr) in l.iter().zip(r) {
             let x = _mm_set_pd(xr as f64, xl as f64);
             // The shelf, as Biquad::process_unflushed.
@@ -132,7 +140,7 @@ unsafe fn process_pair_sse2(
             let z = _mm_add_pd(y, t1);
             t1 = _mm_sub_pd(_mm_sub_pd(t2, _mm_mul_pd(two, y)), _mm_mul_pd(h1, z));
             t2 = _mm_sub_pd(y, _mm_mul_pd(h2, z));
-            each(_mm_cvtsd_f64(z), _mm_cvtsd_f64(_mm_unpackhi_pd(z, z)));
+            acc = each(acc, _mm_cvtsd_f64(z), _mm_cvtsd_f64(_mm_unpackhi_pd(z, z)));
         }
         let store = |v: __m128d| {
             let mut out = [0.0f64; 2];
@@ -145,6 +153,7 @@ unsafe fn process_pair_sse2(
         right.shelf.set_state([s1r, s2r]);
         left.highpass.set_state([t1l, t2l]);
         right.highpass.set_state([t1r, t2r]);
+        acc
     }
 }
 
@@ -204,7 +213,7 @@ mod tests {
             let (mut pair_l, mut pair_r) = (KWeighting::new(rate_l), KWeighting::new(rate_r));
             let mut got = Vec::new();
             for (a, b) in l.chunks(77).zip(r.chunks(77)) {
-                KWeighting::process_pair_unflushed(&mut pair_l, &mut pair_r, a, b, |yl, yr| {
+                KWeighting::process_pair_fold(&mut pair_l, &mut pair_r, a, b, (), |(), yl, yr| {
                     got.push((yl, yr))
                 });
             }

@@ -424,7 +424,9 @@ impl LoudnessMeter {
 
     fn process_impl<const KEEP: bool>(&mut self, channels: &[&[f32]], kept: &mut [f32]) {
         let used = &channels[..channels.len().min(self.channels)];
-        if used.len() < self.channels || used.iter().any(|c| c.iter().any(|x| !x.is_finite())) {
+        // Without early exits, so that the common all-finite check vectorises.
+        let finite = |chunk: &[f32]| chunk.iter().fold(true, |all, x| all & x.is_finite());
+        if used.len() < self.channels || !used.iter().all(|c| c.chunks(64).all(finite)) {
             self.skipped_blocks += 1;
             return;
         }
@@ -451,25 +453,22 @@ impl LoudnessMeter {
                     unreachable!()
                 };
                 let (wl, wr) = (self.weights[0], self.weights[1]);
-                // The running sum in a local, so that the stores of kept contributions do not
-                // keep it in memory (a store and a reload on its sample-to-sample chain).
-                let mut energy = self.energy;
-                let mut k = start;
-                KWeighting::process_pair_unflushed(
+                // The running sum and the contributions' index pass through the fold by value,
+                // so that they stay in registers.
+                (self.energy, _) = KWeighting::process_pair_fold(
                     fl,
                     fr,
                     &left[start..end],
                     &right[start..end],
-                    |yl, yr| {
+                    (self.energy, start),
+                    |(energy, k), yl, yr| {
                         let sum = wl * yl * yl + wr * yr * yr;
-                        energy += sum;
                         if KEEP {
                             kept[k] = sum as f32;
-                            k += 1;
                         }
+                        (energy + sum, k + 1)
                     },
                 );
-                self.energy = energy;
             } else {
                 for (c, channel) in used.iter().enumerate() {
                     let weight = self.weights[c];
