@@ -364,12 +364,18 @@ impl Imager {
                     3 => sum_settled::<2>(bands, widths, sums, highs),
                     _ => sum_settled::<3>(bands, widths, sums, highs),
                 }
-                self.bass_and_output(
+                crate::crossover::bass_mono_block(
+                    &mut self.bass_split,
+                    &mut self.bass_allpass,
+                    &mut side_high[..chunk],
+                    &mut summed[..chunk],
+                );
+                output_settled(
                     &mut left[start..end],
                     &mut right[start..end],
-                    &mut summed[..chunk],
-                    &mut side_high[..chunk],
-                    |_| &knobs,
+                    &summed[..chunk],
+                    &side_high[..chunk],
+                    &knobs,
                 );
             } else {
                 let fixed = settled.then(|| self.tick_knobs());
@@ -466,29 +472,55 @@ impl Imager {
         side_high: f64,
         knobs: &Knobs,
     ) -> (f32, f32) {
-        let bass = knobs.bass;
-        let s = side_all + bass * (side_high - side_all);
-        let (mut out_l, mut out_r) = (m + s, m - s);
-        let balance = knobs.balance;
-        out_l *= (1.0 - balance).min(1.0);
-        out_r *= (1.0 + balance).min(1.0);
-        let mono = knobs.mono;
-        let sum = 0.5 * (out_l + out_r);
-        out_l += mono * (sum - out_l);
-        out_r += mono * (sum - out_r);
-        let active = knobs.active;
-        let (out_l, out_r) = if active == 0.0 {
+        let (out_l, out_r) = if knobs.active == 0.0 {
             (left, right)
         } else {
-            (
-                left + active * (out_l as f32 - left),
-                right + active * (out_r as f32 - right),
-            )
+            mix(left, right, [m, side_all], side_high, knobs)
         };
         if self.metering {
             self.correlation.push(out_l as f64, out_r as f64);
         }
         (out_l, out_r)
+    }
+}
+
+/// An output frame (active, so not the input as it came) from its (sanitized) input, its mid
+/// and side through the bass allpass, and its side through the bass high-pass.
+#[inline(always)]
+fn mix(left: f32, right: f32, [m, side_all]: [f64; 2], side_high: f64, k: &Knobs) -> (f32, f32) {
+    let s = side_all + k.bass * (side_high - side_all);
+    let (mut out_l, mut out_r) = (m + s, m - s);
+    out_l *= (1.0 - k.balance).min(1.0);
+    out_r *= (1.0 + k.balance).min(1.0);
+    let sum = 0.5 * (out_l + out_r);
+    out_l += k.mono * (sum - out_l);
+    out_r += k.mono * (sum - out_r);
+    (
+        left + k.active * (out_l as f32 - left),
+        right + k.active * (out_r as f32 - right),
+    )
+}
+
+/// [`Imager::output`] over a chunk with settled knobs and no metering: the same arithmetic,
+/// without per-frame branches, so that it vectorises.
+fn output_settled(
+    left: &mut [f32],
+    right: &mut [f32],
+    summed: &[[f64; 2]],
+    side_high: &[f64],
+    knobs: &Knobs,
+) {
+    if knobs.active == 0.0 {
+        // Bypassed: the (sanitized) input stays.
+        return;
+    }
+    let frames = left
+        .iter_mut()
+        .zip(right.iter_mut())
+        .zip(summed)
+        .zip(side_high);
+    for (((l, r), &summed), &side_high) in frames {
+        (*l, *r) = mix(*l, *r, summed, side_high, knobs);
     }
 }
 
