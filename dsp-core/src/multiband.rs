@@ -969,14 +969,24 @@ impl MultibandDynamics {
                 (l, r)
             };
         }
+        // A settled split is one value over the sub-block: the tests of it below read that
+        // value instead of scanning the sub-block.
+        let settled = self.split.is_settled().then(|| self.split.current() as f64);
         let mut split = [0.0f32; SUB_BLOCK];
         self.split.fill(&mut split[..n]);
         let split = split.map(|v| v as f64);
+        let any = |test: fn(f64) -> bool| {
+            settled.map_or_else(|| split[..n].iter().any(|&v| test(v)), test)
+        };
+        let all = |test: fn(f64) -> bool| {
+            settled.map_or_else(|| split[..n].iter().all(|&v| test(v)), test)
+        };
+        let (glued, banded, all_banded) = (any(|v| v < 1.0), any(|v| v > 0.0), all(|v| v > 0.0));
         let mut sums = Sums {
             wet: [[0.0; SUB_BLOCK]; MAX_CHANNELS],
             dry: [[0.0; SUB_BLOCK]; MAX_CHANNELS],
         };
-        if split[..n].iter().any(|&v| v < 1.0) {
+        if glued {
             let weights: [f64; SUB_BLOCK] = std::array::from_fn(|i| 1.0 - split[i]);
             self.glue.process_block(
                 &x,
@@ -989,10 +999,10 @@ impl MultibandDynamics {
                 false,
             );
         }
-        if split[..n].iter().any(|&v| v > 0.0) {
+        if banded {
             let bands = &mut *self.band_signals;
             let split_frames = &mut *self.split_frames;
-            if split[..n].iter().all(|&v| v > 0.0) {
+            if all_banded {
                 let frames: [[f64; MAX_CHANNELS]; SUB_BLOCK] =
                     std::array::from_fn(|i| [x[0][i], x[1][i]]);
                 self.crossover
@@ -1008,7 +1018,7 @@ impl MultibandDynamics {
             #[cfg(target_arch = "x86_64")]
             let done = self.lanes
                 && linked
-                && split[..n].iter().all(|&w| w > 0.0)
+                && all_banded
                 && process_linked_lanes(
                     &mut self.bands[..s.bands],
                     bands,
