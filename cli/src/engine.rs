@@ -519,6 +519,8 @@ fn temporary(directory: &Path) -> Result<SpoolWriter> {
         file,
         block: vec![0.0; SPOOL_BLOCK],
         len: 0,
+        written: 0,
+        reserved: 0,
     })
 }
 
@@ -541,7 +543,13 @@ struct SpoolWriter {
     file: File,
     block: Vec<f32>,
     len: usize,
+    /// Bytes written to the file, and bytes of it reserved on disk ahead of the writes.
+    written: u64,
+    reserved: u64,
 }
+
+/// How far ahead of its writes a temporary file's space is reserved, bytes.
+const RESERVE_AHEAD: u64 = 64 << 20;
 
 impl SpoolWriter {
     /// Appends `left`/`right` interleaved (frame after frame).
@@ -595,11 +603,34 @@ impl SpoolWriter {
     }
 
     fn write_block(&mut self) -> Result<()> {
+        let bytes = (self.len * std::mem::size_of::<f32>()) as u64;
+        if self.written + bytes > self.reserved {
+            self.reserve();
+        }
         self.file
             .write_all(bytemuck::cast_slice(&self.block[..self.len]))
             .context("writing the temporary file failed (disk full?)")?;
+        self.written += bytes;
         self.len = 0;
         Ok(())
+    }
+
+    /// Reserves the next [`RESERVE_AHEAD`] bytes of the file on disk, its length unchanged: the
+    /// writes then fill space already allocated instead of allocating it page by page, which
+    /// took a fifth of the kernel's time for these files (ext4). Only an optimisation: where it
+    /// fails or is not supported, the writes allocate as usual (and report a full disk).
+    fn reserve(&mut self) {
+        #[cfg(target_os = "linux")]
+        {
+            use rustix::fs::{fallocate, FallocateFlags};
+            let _ = fallocate(
+                &self.file,
+                FallocateFlags::KEEP_SIZE,
+                self.reserved,
+                RESERVE_AHEAD,
+            );
+        }
+        self.reserved += RESERVE_AHEAD;
     }
 
     /// A reader of everything written so far, from the start (the writer stays usable).
