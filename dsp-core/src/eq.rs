@@ -1400,16 +1400,30 @@ fn run_steady(bands: &mut [Band], members: &[usize], x0: &mut [f64], x1: &mut [f
     }
     let fused = &mut sections[..count];
     #[cfg(target_arch = "x86_64")]
-    match fused {
-        [a] => cascade_in_registers([a], route, x0, x1),
-        [a, b] => cascade_in_registers([a, b], route, x0, x1),
-        [a, b, c] => cascade_in_registers([a, b, c], route, x0, x1),
-        [a, b, c, d] => cascade_in_registers([a, b, c, d], route, x0, x1),
-        [a, b, c, d, e] => cascade_in_registers([a, b, c, d, e], route, x0, x1),
-        [a, b, c, d, e, f] => cascade_in_registers([a, b, c, d, e, f], route, x0, x1),
-        [a, b, c, d, e, f, g] => cascade_in_registers([a, b, c, d, e, f, g], route, x0, x1),
-        [a, b, c, d, e, f, g, h] => cascade_in_registers([a, b, c, d, e, f, g, h], route, x0, x1),
-        _ => cascade(fused, route, x0, x1),
+    if route == Route::Stereo && count >= 2 && std::arch::is_x86_feature_detected!("avx") {
+        // SAFETY: AVX is present.
+        unsafe {
+            match count {
+                2 => cascade_skewed::<1>(fused, x0, x1),
+                3 | 4 => cascade_skewed::<2>(fused, x0, x1),
+                5 | 6 => cascade_skewed::<3>(fused, x0, x1),
+                _ => cascade_skewed::<4>(fused, x0, x1),
+            }
+        }
+    } else {
+        match fused {
+            [a] => cascade_in_registers([a], route, x0, x1),
+            [a, b] => cascade_in_registers([a, b], route, x0, x1),
+            [a, b, c] => cascade_in_registers([a, b, c], route, x0, x1),
+            [a, b, c, d] => cascade_in_registers([a, b, c, d], route, x0, x1),
+            [a, b, c, d, e] => cascade_in_registers([a, b, c, d, e], route, x0, x1),
+            [a, b, c, d, e, f] => cascade_in_registers([a, b, c, d, e, f], route, x0, x1),
+            [a, b, c, d, e, f, g] => cascade_in_registers([a, b, c, d, e, f, g], route, x0, x1),
+            [a, b, c, d, e, f, g, h] => {
+                cascade_in_registers([a, b, c, d, e, f, g, h], route, x0, x1)
+            }
+            _ => cascade(fused, route, x0, x1),
+        }
     }
     #[cfg(not(target_arch = "x86_64"))]
     cascade(fused, route, x0, x1);
@@ -1420,6 +1434,159 @@ fn run_steady(bands: &mut [Band], members: &[usize], x0: &mut [f64], x1: &mut [f
         let n = band.count;
         band.sections[..n].copy_from_slice(&sections[count..count + n]);
         count += n;
+    }
+}
+
+/// [`cascade`] on the stereo route for 2 to `2·P` sections, two sections to a 256-bit vector
+/// (section `2p` in the low half, `2p + 1` in the high half of pair `p`) and skewed in time:
+/// at step `t` section `k` works on sample `t − k`, taking what section `k − 1` gave the step
+/// before, so that a step's sections are independent and each vector operation does two
+/// sections' work (the plain cascade is bound by how many multiplies it issues, not by its
+/// recursions). The steps where a section has no sample (the first and last `sections − 1`)
+/// keep its state. Each lane meets the arithmetic of [`StereoBiquad::process_unflushed`] in its
+/// order: the same output bit for bit.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx")]
+unsafe fn cascade_skewed<const P: usize>(
+    sections: &mut [StereoBiquad],
+    x0: &mut [f64],
+    x1: &mut [f64],
+) {
+    use std::arch::x86_64::*;
+    let count = sections.len();
+    debug_assert!(count >= 2 && count.div_ceil(2) == P);
+    let len = x0.len().min(x1.len());
+    // An unused high half (odd count) runs a silent section whose output nothing reads.
+    let section = |k: usize| {
+        sections.get(k).copied().unwrap_or(StereoBiquad {
+            coeffs: Coeffs {
+                b: [0.0; 3],
+                a: [0.0; 2],
+            },
+            s1: [0.0; 2],
+            s2: [0.0; 2],
+        })
+    };
+    let halves = |p: usize, f: &dyn Fn(&StereoBiquad) -> [f64; 2]| {
+        let (lo, hi) = (f(&section(2 * p)), f(&section(2 * p + 1)));
+        _mm256_set_pd(hi[1], hi[0], lo[1], lo[0])
+    };
+    let b: [[__m256d; 3]; P] =
+        std::array::from_fn(|p| std::array::from_fn(|j| halves(p, &|s| [s.coeffs.b[j]; 2])));
+    let a: [[__m256d; 2]; P] =
+        std::array::from_fn(|p| std::array::from_fn(|j| halves(p, &|s| [s.coeffs.a[j]; 2])));
+    let s1: [__m256d; P] = std::array::from_fn(|p| halves(p, &|s| s.s1));
+    let s2: [__m256d; P] = std::array::from_fn(|p| halves(p, &|s| s.s2));
+    // Each pair's outputs of the step before.
+    let mut out = [_mm256_setzero_pd(); P];
+    let last = count - 1;
+    let mut state = Skewed {
+        b,
+        a,
+        s1,
+        s2,
+        out: &mut out,
+        last,
+        len,
+    };
+    let full = last..len.max(last);
+    for t in 0..full.start {
+        skewed_step::<P, false>(&mut state, t, x0, x1);
+    }
+    for t in full.clone() {
+        skewed_step::<P, true>(&mut state, t, x0, x1);
+    }
+    for t in full.end..len + last {
+        skewed_step::<P, false>(&mut state, t, x0, x1);
+    }
+    let (s1, s2) = (state.s1, state.s2);
+    for (k, section) in sections.iter_mut().enumerate() {
+        let (p, high) = (k / 2, k % 2 == 1);
+        let half = |v: __m256d| {
+            let h = if high {
+                _mm256_extractf128_pd::<1>(v)
+            } else {
+                _mm256_castpd256_pd128(v)
+            };
+            [_mm_cvtsd_f64(h), _mm_cvtsd_f64(_mm_unpackhi_pd(h, h))]
+        };
+        section.s1 = half(s1[p]);
+        section.s2 = half(s2[p]);
+    }
+}
+
+/// What [`cascade_skewed`] carries from step to step.
+#[cfg(target_arch = "x86_64")]
+struct Skewed<'a, const P: usize> {
+    b: [[std::arch::x86_64::__m256d; 3]; P],
+    a: [[std::arch::x86_64::__m256d; 2]; P],
+    s1: [std::arch::x86_64::__m256d; P],
+    s2: [std::arch::x86_64::__m256d; P],
+    /// Each pair's outputs of the step before.
+    out: &'a mut [std::arch::x86_64::__m256d; P],
+    last: usize,
+    len: usize,
+}
+
+/// One step of [`cascade_skewed`]: every pair on its sample, from the last pair down so that
+/// each reads its neighbour's outputs of the step before, then the last section's output
+/// (sample `t − last`) when there is one. `FULL` when every section has a sample this step;
+/// otherwise only the lanes of sections that have one move their state.
+#[cfg(target_arch = "x86_64")]
+#[inline(always)]
+fn skewed_step<const P: usize, const FULL: bool>(
+    k: &mut Skewed<'_, P>,
+    t: usize,
+    x0: &mut [f64],
+    x1: &mut [f64],
+) {
+    use std::arch::x86_64::*;
+    // SAFETY: register arithmetic only, inlined into `cascade_skewed` (AVX present).
+    unsafe {
+        let x = if t < k.len {
+            _mm_set_pd(x1[t], x0[t])
+        } else {
+            _mm_setzero_pd()
+        };
+        for p in (0..P).rev() {
+            let input = if p == 0 {
+                _mm256_insertf128_pd::<1>(
+                    _mm256_castpd128_pd256(x),
+                    _mm256_castpd256_pd128(k.out[0]),
+                )
+            } else {
+                _mm256_permute2f128_pd::<0x21>(k.out[p - 1], k.out[p])
+            };
+            let [b0, b1, b2] = k.b[p];
+            let [a1, a2] = k.a[p];
+            let y = _mm256_add_pd(_mm256_mul_pd(b0, input), k.s1[p]);
+            let n1 = _mm256_sub_pd(
+                _mm256_add_pd(_mm256_mul_pd(b1, input), k.s2[p]),
+                _mm256_mul_pd(a1, y),
+            );
+            let n2 = _mm256_sub_pd(_mm256_mul_pd(b2, input), _mm256_mul_pd(a2, y));
+            if FULL {
+                (k.s1[p], k.s2[p]) = (n1, n2);
+            } else {
+                // Section j has sample t − j when 0 ≤ t − j < len.
+                let has = |j: usize| if t >= j && t - j < k.len { -1i64 } else { 0 };
+                let (lo, hi) = (has(2 * p), has(2 * p + 1));
+                let moves = _mm256_castsi256_pd(_mm256_set_epi64x(hi, hi, lo, lo));
+                k.s1[p] = _mm256_blendv_pd(k.s1[p], n1, moves);
+                k.s2[p] = _mm256_blendv_pd(k.s2[p], n2, moves);
+            }
+            k.out[p] = y;
+        }
+        if t >= k.last {
+            let y = if k.last % 2 == 1 {
+                _mm256_extractf128_pd::<1>(k.out[P - 1])
+            } else {
+                _mm256_castpd256_pd128(k.out[P - 1])
+            };
+            let i = t - k.last;
+            x0[i] = _mm_cvtsd_f64(y);
+            x1[i] = _mm_cvtsd_f64(_mm_unpackhi_pd(y, y));
+        }
     }
 }
 
@@ -1786,6 +1953,67 @@ mod tests {
             for (c, (a, b)) in out[0].iter().zip(&out[1]).enumerate() {
                 for (i, (x, y)) in a.iter().zip(b).enumerate() {
                     prop_assert_eq!(x.to_bits(), y.to_bits(), "channel {} sample {}", c, i);
+                }
+            }
+        }
+    }
+
+    /// The skewed cascade (two sections to a vector) is the section-by-section cascade bit for
+    /// bit, for every section count it takes, over stretches shorter and longer than the skew,
+    /// with its state carried from one stretch to the next.
+    #[cfg(target_arch = "x86_64")]
+    #[test]
+    fn skewed_cascade_is_the_plain_cascade() {
+        if !std::arch::is_x86_feature_detected!("avx") {
+            return;
+        }
+        let designs = [
+            Coeffs::lowpass(48_000.0, 90.0, 0.54),
+            Coeffs::highpass(48_000.0, 3_000.0, 1.3),
+            Coeffs::allpass(48_000.0, 12_000.0, 0.7),
+            Coeffs::peaking(48_000.0, 1_000.0, 2.0, 6.0),
+        ];
+        let mut noise = crate::noise::WhiteNoise::new(11);
+        for count in 2..=FUSED_SECTIONS {
+            let mut plain: Vec<StereoBiquad> = (0..count)
+                .map(|k| {
+                    let mut s = StereoBiquad::default();
+                    s.set_coeffs(designs[k % designs.len()]);
+                    s
+                })
+                .collect();
+            let mut skewed = plain.clone();
+            for stretch in 0..60 {
+                let x: [Vec<f64>; 2] = std::array::from_fn(|_| {
+                    (0..1 + stretch * 7 % 70)
+                        .map(|_| noise.next_f64())
+                        .collect()
+                });
+                let [mut a0, mut a1] = x.clone();
+                let [mut b0, mut b1] = x;
+                cascade(&mut plain, Route::Stereo, &mut a0, &mut a1);
+                // SAFETY: AVX is present.
+                unsafe {
+                    match count {
+                        2 => cascade_skewed::<1>(&mut skewed, &mut b0, &mut b1),
+                        3 | 4 => cascade_skewed::<2>(&mut skewed, &mut b0, &mut b1),
+                        5 | 6 => cascade_skewed::<3>(&mut skewed, &mut b0, &mut b1),
+                        _ => cascade_skewed::<4>(&mut skewed, &mut b0, &mut b1),
+                    }
+                }
+                for (a, b) in a0.iter().chain(&a1).zip(b0.iter().chain(&b1)) {
+                    assert_eq!(
+                        a.to_bits(),
+                        b.to_bits(),
+                        "{count} sections, stretch {stretch}"
+                    );
+                }
+                for (p, q) in plain.iter().zip(&skewed) {
+                    assert_eq!(
+                        (p.s1, p.s2),
+                        (q.s1, q.s2),
+                        "{count} sections, stretch {stretch}"
+                    );
                 }
             }
         }
