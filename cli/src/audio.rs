@@ -1574,19 +1574,23 @@ fn bytes_of(component: &impl flacenc::component::BitRepr) -> Result<Vec<u8>, Str
 mod tests {
     use super::*;
 
+    /// A xorshift64 generator of test data from `state` (not zero).
+    fn xorshift(mut state: u64) -> impl FnMut() -> u64 {
+        move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        }
+    }
+
     /// The stereo conversion to integers is the scalar one sample for sample: every kind of
     /// `f32` (random bit patterns, so NaN, infinities, subnormals and the huge), halves and the
     /// floats either side of them, the word's edges; 16 and 24 bits; lengths with and without
     /// a scalar tail.
     #[test]
     fn integer_conversion_matches_the_reference() {
-        let mut state = 0x9e37_79b9_7f4a_7c15u64;
-        let mut next = move || {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            state
-        };
+        let mut next = xorshift(0x9e37_79b9_7f4a_7c15);
         for bits in [16, 24] {
             let scale = (1u32 << (bits - 1)) as f32;
             let mut samples: Vec<f32> = (0..4000).map(|_| f32::from_bits(next() as u32)).collect();
@@ -1687,13 +1691,7 @@ mod tests {
     #[test]
     fn direct_pcm_reading_is_the_decoder_bit_for_bit() {
         let dir = tempfile::tempdir().unwrap();
-        let mut state = 0x2545_f491_4f6c_dd1du64;
-        let mut random = move || {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            state
-        };
+        let mut random = xorshift(0x2545_f491_4f6c_dd1d);
         let layouts = [(1, 16), (1, 24), (1, 32), (3, 32), (3, 64)];
         for (tag, bits) in layouts {
             for extensible in [false, true] {
