@@ -1477,15 +1477,13 @@ unsafe fn cascade_skewed<const P: usize>(
         std::array::from_fn(|p| std::array::from_fn(|j| halves(p, &|s| [s.coeffs.a[j]; 2])));
     let s1: [__m256d; P] = std::array::from_fn(|p| halves(p, &|s| s.s1));
     let s2: [__m256d; P] = std::array::from_fn(|p| halves(p, &|s| s.s2));
-    // Each pair's outputs of the step before.
-    let mut out = [_mm256_setzero_pd(); P];
     let last = count - 1;
     let mut state = Skewed {
         b,
         a,
         s1,
         s2,
-        out: &mut out,
+        out: [_mm256_setzero_pd(); P],
         last,
         len,
     };
@@ -1517,13 +1515,13 @@ unsafe fn cascade_skewed<const P: usize>(
 
 /// What [`cascade_skewed`] carries from step to step.
 #[cfg(target_arch = "x86_64")]
-struct Skewed<'a, const P: usize> {
+struct Skewed<const P: usize> {
     b: [[std::arch::x86_64::__m256d; 3]; P],
     a: [[std::arch::x86_64::__m256d; 2]; P],
     s1: [std::arch::x86_64::__m256d; P],
     s2: [std::arch::x86_64::__m256d; P],
     /// Each pair's outputs of the step before.
-    out: &'a mut [std::arch::x86_64::__m256d; P],
+    out: [std::arch::x86_64::__m256d; P],
     last: usize,
     len: usize,
 }
@@ -1535,7 +1533,7 @@ struct Skewed<'a, const P: usize> {
 #[cfg(target_arch = "x86_64")]
 #[inline(always)]
 fn skewed_step<const P: usize, const FULL: bool>(
-    k: &mut Skewed<'_, P>,
+    k: &mut Skewed<P>,
     t: usize,
     x0: &mut [f64],
     x1: &mut [f64],
